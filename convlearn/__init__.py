@@ -1,0 +1,57 @@
+"""convlearn: edge detection and kernel learning on images by 2-D cross-correlation.
+
+The public API is imported lazily (PEP 562), so ``import convlearn`` and the
+CLI's ``--help`` do not pay for importing torch.
+
+>>> import convlearn, torch
+>>> convlearn.corr2d(torch.arange(9.0).reshape(3, 3), torch.arange(4.0).reshape(2, 2))
+tensor([[19., 25.],
+        [37., 43.]])
+"""
+
+from __future__ import annotations
+
+import importlib
+
+__version__ = "0.1.0"
+
+# public name -> module that defines it
+_EXPORTS = {
+    "corr2d": "convlearn.corr",
+    "filter2d": "convlearn.corr",
+    "Conv2D": "convlearn.learn",
+    "Pair": "convlearn.learn",
+    "LearnConfig": "convlearn.learn",
+    "train_sgd": "convlearn.learn",
+    "Kernel": "convlearn.kernels",
+    "KERNELS": "convlearn.kernels",
+    "parse_kernel": "convlearn.kernels",
+    "read_image": "convlearn.images",
+    "write_image": "convlearn.images",
+    "make_image": "convlearn.synth",
+    "SynthConfig": "convlearn.synth",
+    "apply_kernel": "convlearn.detect",
+    "DetectConfig": "convlearn.detect",
+    "resolve_device": "convlearn.device",
+    "ConvlearnError": "convlearn.errors",
+    "InputError": "convlearn.errors",
+    "KernelSpecError": "convlearn.errors",
+    "ImageReadError": "convlearn.errors",
+    "DeviceError": "convlearn.errors",
+    "OutputError": "convlearn.errors",
+    "TrainingError": "convlearn.errors",
+}
+
+__all__ = [*sorted(_EXPORTS), "__version__"]
+
+
+def __getattr__(name: str):
+    if name in _EXPORTS:
+        value = getattr(importlib.import_module(_EXPORTS[name]), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'convlearn' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return __all__

@@ -1,0 +1,62 @@
+"""``convlearn synth``: write a synthetic image (by default the notebook's)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+from convlearn.cli.app import app
+from convlearn.cli.options import KERNEL_HELP
+
+
+@app.command()
+def synth(
+    output: Path = typer.Argument(Path("stripes.png"), help="Where to write the image (.png, .tif or .npy)."),
+    pattern: str = typer.Option("stripes", "--pattern", "-p", help="stripes, diagonal, checker or noise."),
+    height: int = typer.Option(6, "--height", min=1, help="Rows (the notebook's 6)."),
+    width: int = typer.Option(8, "--width", min=1, help="Columns (the notebook's 8)."),
+    stripe: str | None = typer.Option(
+        None,
+        "--stripe",
+        help="Zero columns START:STOP, 0 <= START < STOP <= width. Default: the middle half (2:6 at width 8).",
+    ),
+    horizontal: bool = typer.Option(False, "--horizontal", help="Transpose the image: horizontal stripes."),
+    cell: int = typer.Option(2, "--cell", min=1, help="Checker square size in pixels."),
+    seed: int = typer.Option(0, "--seed", help="Random seed for --pattern noise."),
+    kernel: str | None = typer.Option(
+        None, "--kernel", "-k", help="Also write target = corr2d(image, KERNEL). " + KERNEL_HELP
+    ),
+    target: Path | None = typer.Option(None, "--target", help="Where to write the target (needs --kernel)."),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="Print nothing."),
+) -> None:
+    """Write a synthetic test image, printed as the notebook prints tensors.
+
+    The default is the notebook's 6x8 image: ones, with columns 2..5 zero.
+    """
+    from convlearn.display import format_tensor, stdout
+    from convlearn.errors import InputError
+    from convlearn.images import write_image
+    from convlearn.synth import SynthConfig, make_image, parse_stripe
+
+    if (kernel is None) != (target is None):
+        raise InputError("--kernel and --target go together: give both to write an input/target pair")
+    config = SynthConfig(
+        pattern, height, width, None if stripe is None else parse_stripe(stripe, width), horizontal, cell, seed
+    )
+    X = make_image(config)  # (H, W)
+    target_values = None
+    if kernel is not None:
+        from convlearn.corr import corr2d
+        from convlearn.kernels import parse_kernel
+
+        K = parse_kernel(kernel)
+        target_values = corr2d(X.double(), __import__("torch").from_numpy(K.weight)).float()
+        if K.bias is not None:
+            target_values = target_values + K.bias
+    write_image(output, X.numpy(), scale="clip")
+    if target_values is not None:
+        write_image(target, target_values.numpy())
+    if not quiet:
+        stdout.print(format_tensor(X))
+        stdout.print(f"[dim]wrote {output}" + (f" and target {target}" if target else "") + "[/]")

@@ -1,0 +1,47 @@
+"""What convlearn shows in the terminal: Rich consoles, kernel tables, tensors."""
+
+from __future__ import annotations
+
+from rich.console import Console
+from rich.table import Table
+
+__all__ = ["format_tensor", "kernel_table", "stderr", "stdout"]
+
+#: Results go to stdout; progress, reports and errors to stderr... except that
+#: reports asked for on purpose (tables, --print) also go to stdout.
+stdout = Console(highlight=False, soft_wrap=True)
+stderr = Console(stderr=True, highlight=False, soft_wrap=True)
+
+
+def kernel_table(weight, title: str = "kernel", bias: float | None = None, precision: int = 4) -> Table:
+    """A Rich table of a kernel's values, columns and rows numbered.
+
+    Args:
+        weight: anything with ``.tolist()`` giving rows, shape :math:`(h, w)`.
+        title: the caption above it.
+        bias: shown under the table when not None.
+    """
+    rows = weight.tolist()
+    table = Table(
+        title=title,
+        show_header=True,
+        header_style="bold",
+        caption=None if bias is None else f"bias {bias:.{precision}g}",
+    )
+    table.add_column("", style="dim", justify="right")
+    for j in range(len(rows[0]) if rows else 0):
+        table.add_column(str(j), justify="right")
+    for i, row in enumerate(rows):
+        cells = []
+        for v in row:
+            text = f"{v:.{precision}g}"
+            cells.append(f"[red]{text}[/]" if v < 0 else f"[green]{text}[/]" if v > 0 else f"[dim]{text}[/]")
+        table.add_row(str(i), *cells)
+    return table
+
+
+def format_tensor(values) -> str:
+    """Text of a tensor exactly as the notebook prints it (``tensor([[...]])``)."""
+    import torch
+
+    return repr(torch.as_tensor(values))

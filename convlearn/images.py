@@ -1,0 +1,284 @@
+"""Images in and out.
+
+In: PNG, JPEG, TIFF and BMP through Pillow, and ``.npy``.
+  - integer images become float32 in [0, 1]: value / the type's maximum
+    (255 for 8-bit, 65535 for 16-bit);
+  - colour becomes luma ``Y = 0.299 R + 0.587 G + 0.114 B``, computed in float
+    (or three channels with ``channels="each"``);
+  - ``.npy`` and 32-bit float TIFF are read exactly as stored.
+
+Out:
+  - ``.npy`` and ``.tif``/``.tiff`` keep exact float32 values;
+  - ``.png`` (and other picture formats) are a picture of the values, through a
+    documented :data:`SCALES` mapping; 16-bit with ``bit_depth=16``.
+"""
+
+from __future__ import annotations
+
+import io as _bytes_io
+import os
+import warnings
+from pathlib import Path
+
+import numpy as np
+from PIL import Image, UnidentifiedImageError
+
+from convlearn.errors import ImageReadError, InputError, invalid_choice
+from convlearn.files import write_bytes
+
+__all__ = [
+    "CHANNELS",
+    "DEFAULT_MAX_PIXELS",
+    "EXACT_SUFFIXES",
+    "IMAGE_SUFFIXES",
+    "LUMA",
+    "SCALES",
+    "decode_image",
+    "encode_image",
+    "read_image",
+    "to_picture",
+    "write_image",
+]
+
+#: Suffixes read and written through Pillow.
+IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".tif", ".tiff", ".bmp")
+#: Suffixes that keep exact float32 values when written.
+EXACT_SUFFIXES = (".npy", ".tif", ".tiff")
+#: ITU-R BT.601 luma weights, the ones Pillow's ``convert("L")`` uses.
+LUMA = (0.299, 0.587, 0.114)
+#: Colour handling: ``luma`` (one plane) or ``each`` (R, G and B separately).
+CHANNELS = ("luma", "each")
+#: Pillow's own decompression-bomb limit (Image.MAX_IMAGE_PIXELS), kept on by default.
+DEFAULT_MAX_PIXELS = Image.MAX_IMAGE_PIXELS
+
+#: How values become 8- or 16-bit picture levels (``M`` = the picture's maximum level):
+#:   clip    v in [0, 1] -> v * M, values outside clipped;
+#:   signed  0 -> mid-grey, +-max|v| -> M / 0;
+#:   abs     |v| / max|v| * M;
+#:   minmax  (v - min) / (max - min) * M;
+#:   auto    clip when every value lies in [0, 1], else signed when any is negative, else minmax.
+SCALES = ("auto", "clip", "signed", "abs", "minmax")
+
+
+def _exact_plane(array: np.ndarray, name: str, channels: str) -> np.ndarray:
+    if array.dtype.kind not in "biuf":
+        raise ImageReadError(f"{name}: dtype {array.dtype} is not numeric; convlearn never unpickles objects")
+    if array.ndim == 3 and array.shape[-1] in (3, 4):
+        array = array[..., :3]
+        if channels == "luma":
+            array = array.astype(np.float64) @ np.array(LUMA)
+    if array.ndim not in (2, 3) or (array.ndim == 3 and array.shape[-1] != 3):
+        raise ImageReadError(f"{name}: expected a 2-D array (H, W) or (H, W, 3), got shape {array.shape}")
+    out = np.ascontiguousarray(array, dtype=np.float32)
+    if not np.isfinite(out).all():
+        raise ImageReadError(f"{name}: contains NaN or inf; every value must be finite")
+    return out
+
+
+def _scale_integer(array: np.ndarray) -> np.ndarray:
+    maximum = np.iinfo(array.dtype).max if array.dtype.kind in "iu" else 1
+    return array.astype(np.float64) / maximum
+
+
+def _from_pillow(image: Image.Image, name: str, channels: str) -> np.ndarray:
+    mode = image.mode
+    if mode == "F":  # 32-bit float (TIFF): exact
+        return _exact_plane(np.asarray(image), name, channels)
+    if mode.startswith("I;16"):
+        plane = np.asarray(image).astype(np.float64) / 65535
+    elif mode == "I":
+        # 32-bit integer mode: Pillow uses it for 16-bit PNG/TIFF on some versions.
+        raw = np.asarray(image)
+        bits = 16 if raw.min(initial=0) >= 0 and raw.max(initial=0) <= 65535 else 32
+        plane = raw.astype(np.float64) / (2**bits - 1)
+    elif mode == "1":
+        plane = np.asarray(image, dtype=np.float64)
+    elif mode == "L":
+        plane = np.asarray(image).astype(np.float64) / 255
+    else:
+        rgb = image.convert("RGB") if mode != "RGB" else image
+        planes = np.asarray(rgb).astype(np.float64) / 255  # (H, W, 3)
+        if channels == "each":
+            return np.ascontiguousarray(planes, dtype=np.float32)
+        return (planes @ np.array(LUMA)).astype(np.float32)
+    if channels == "each":
+        plane = np.repeat(plane[..., None], 3, axis=-1)
+    return plane.astype(np.float32)
+
+
+def decode_image(
+    data: bytes,
+    name: str = "<stdin>",
+    *,
+    channels: str = "luma",
+    max_pixels: int | None = DEFAULT_MAX_PIXELS,
+) -> np.ndarray:
+    """Decode image bytes (any format Pillow reads, or ``.npy``) to float32.
+
+    Args:
+        data: the file's bytes.
+        name: used in error messages.
+        channels: ``luma`` or ``each``.
+        max_pixels: refuse images larger than this (Pillow's decompression-bomb
+            guard); None lifts the limit.
+
+    Returns:
+        float32 array, :math:`(H, W)` for luma, :math:`(H, W, 3)` for each.
+
+    Raises:
+        ImageReadError: empty, truncated, unknown or oversized data.
+    """
+    if channels not in CHANNELS:
+        raise invalid_choice("channels", channels, CHANNELS)
+    if not data:
+        raise ImageReadError(f"{name}: the file is empty")
+    if data[:6] == b"\x93NUMPY":
+        try:
+            array = np.load(_bytes_io.BytesIO(data), allow_pickle=False)
+        except (ValueError, OSError, EOFError) as e:
+            raise ImageReadError(f"{name}: not a readable numeric .npy array ({e})") from None
+        array = _exact_plane(array, name, channels)
+        _check_size(array, name, max_pixels)
+        return array
+    old_limit = Image.MAX_IMAGE_PIXELS
+    Image.MAX_IMAGE_PIXELS = max_pixels
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            with Image.open(_bytes_io.BytesIO(data)) as image:
+                image.load()
+                array = _from_pillow(image, name, channels)
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+        raise ImageReadError(
+            f"{name}: the image is larger than the limit of {max_pixels} pixels (a decompression-bomb guard). "
+            "Raise it with --max-pixels if you trust the file"
+        ) from None
+    except UnidentifiedImageError:
+        raise ImageReadError(f"{name}: not an image Pillow can read (PNG, JPEG, TIFF, BMP) nor a .npy array") from None
+    except (OSError, SyntaxError, ValueError, EOFError, IndexError, TypeError, ZeroDivisionError) as e:
+        raise ImageReadError(f"{name}: the image is damaged or truncated ({e})") from None
+    finally:
+        Image.MAX_IMAGE_PIXELS = old_limit
+    _check_size(array, name, max_pixels)
+    return array
+
+
+def _check_size(array: np.ndarray, name: str, max_pixels: int | None) -> None:
+    h, w = array.shape[:2]
+    if h * w == 0:
+        raise ImageReadError(f"{name}: the image has no pixels ({h}x{w})")
+    if max_pixels is not None and h * w > max_pixels:
+        raise ImageReadError(
+            f"{name}: the image has {h * w} pixels, more than the limit of {max_pixels}. "
+            "Raise it with --max-pixels if you trust the file"
+        )
+
+
+def read_image(
+    path: str | os.PathLike,
+    *,
+    channels: str = "luma",
+    max_pixels: int | None = DEFAULT_MAX_PIXELS,
+) -> np.ndarray:
+    """Read an image file as float32; see :func:`decode_image` and the module notes.
+
+    >>> import tempfile, os; p = os.path.join(tempfile.mkdtemp(), "x.npy")
+    >>> np.save(p, np.eye(2, dtype=np.float32)); read_image(p).tolist()
+    [[1.0, 0.0], [0.0, 1.0]]
+    """
+    p = Path(path)
+    if not p.exists():
+        raise ImageReadError(f"{str(p)!r} does not exist")
+    if p.is_dir():
+        raise ImageReadError(f"{str(p)!r} is a directory; an image file is needed")
+    try:
+        data = p.read_bytes()
+    except OSError as e:
+        raise ImageReadError(f"{str(p)!r} cannot be read: {e.strerror or e}") from None
+    return decode_image(data, str(p), channels=channels, max_pixels=max_pixels)
+
+
+def to_picture(values: np.ndarray, scale: str = "auto", bit_depth: int = 8) -> np.ndarray:
+    """Map float values to picture levels with one of :data:`SCALES`.
+
+    Args:
+        values: float array, :math:`(H, W)` or :math:`(H, W, 3)`.
+        scale: the mapping.
+        bit_depth: 8 or 16.
+
+    Returns:
+        uint8 or uint16 array of the same shape.
+
+    >>> to_picture(np.array([[-1.0, 0.0, 1.0]]), "signed").tolist()
+    [[0, 128, 255]]
+    """
+    if scale not in SCALES:
+        raise invalid_choice("scale", scale, SCALES)
+    if bit_depth not in (8, 16):
+        raise invalid_choice("bit depth", bit_depth, ["8", "16"])
+    top = 255 if bit_depth == 8 else 65535
+    v = np.asarray(values, dtype=np.float64)
+    if scale == "auto":
+        lo, hi = (float(v.min()), float(v.max())) if v.size else (0.0, 0.0)
+        scale = "clip" if lo >= 0 and hi <= 1 else "signed" if lo < 0 else "minmax"
+    if scale == "clip":
+        unit = np.clip(v, 0, 1)
+    elif scale == "signed":
+        peak = float(np.abs(v).max(initial=0)) or 1.0
+        unit = 0.5 + 0.5 * v / peak
+    elif scale == "abs":
+        peak = float(np.abs(v).max(initial=0)) or 1.0
+        unit = np.abs(v) / peak
+    else:  # minmax
+        lo, hi = float(v.min()), float(v.max())
+        unit = (v - lo) / (hi - lo) if hi > lo else np.zeros_like(v)
+    return np.rint(unit * top).astype(np.uint8 if bit_depth == 8 else np.uint16)
+
+
+def encode_image(values: np.ndarray, suffix: str, *, scale: str = "auto", bit_depth: int = 8) -> bytes:
+    """Encode float values as the bytes of a ``suffix`` file (see the module notes)."""
+    suffix = suffix.lower()
+    values = np.asarray(values, dtype=np.float32)
+    buffer = _bytes_io.BytesIO()
+    if suffix == ".npy":
+        np.save(buffer, values, allow_pickle=False)
+    elif suffix in (".tif", ".tiff"):
+        if values.ndim != 2:
+            raise InputError("A float TIFF holds one plane; write colour results as .npy or .png")
+        Image.fromarray(values, mode=None).save(buffer, format="TIFF")
+    elif suffix in IMAGE_SUFFIXES:
+        levels = to_picture(values, scale, bit_depth)
+        if bit_depth == 16:
+            if suffix != ".png" or levels.ndim == 3:
+                raise InputError("16-bit output needs a single-plane .png")
+            image = Image.fromarray(levels)
+        else:
+            image = Image.fromarray(levels)
+        fmt = {".jpg": "JPEG", ".jpeg": "JPEG", ".bmp": "BMP"}.get(suffix, "PNG")
+        image.save(buffer, format=fmt)
+    else:
+        raise InputError(f"Unknown output type {suffix or '(none)'!r}. Use .png, .tif, .npy, .jpg or .bmp")
+    return buffer.getvalue()
+
+
+def write_image(
+    path: str | os.PathLike,
+    values: np.ndarray,
+    *,
+    scale: str = "auto",
+    bit_depth: int = 8,
+) -> Path:
+    """Write float values to ``path`` atomically; the suffix picks the format.
+
+    Args:
+        path: ``.npy``/``.tif`` keep exact float32; ``.png`` etc. are pictures.
+        values: float array :math:`(H, W)` or :math:`(H, W, 3)`.
+        scale: picture mapping, one of :data:`SCALES`.
+        bit_depth: 8 or 16 (PNG only).
+
+    Returns:
+        The path written.
+    """
+    p = Path(path)
+    write_bytes(p, encode_image(values, p.suffix, scale=scale, bit_depth=bit_depth))
+    return p

@@ -1,0 +1,113 @@
+"""Synthetic test images, starting with the notebook's striped 6x8 image."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+
+from convlearn.errors import InputError, invalid_choice
+
+__all__ = ["PATTERNS", "SynthConfig", "default_stripe", "make_image", "parse_stripe"]
+
+#: The patterns ``synth --pattern`` offers.
+PATTERNS = ("stripes", "diagonal", "checker", "noise")
+
+
+@dataclass(frozen=True)
+class SynthConfig:
+    """What :func:`make_image` draws. Defaults are the notebook's image."""
+
+    pattern: str = "stripes"
+    height: int = 6  # 6: the notebook's torch.ones((6, 8))
+    width: int = 8  # 8: ditto
+    stripe: tuple[int, int] | None = None  # None: the middle half, [W/4, 3W/4), the notebook's 2:6 at W = 8
+    horizontal: bool = False  # transpose, for horizontal stripes/edges
+    cell: int = 2  # checker square side, in pixels
+    seed: int = 0  # noise only
+    smooth: float = 0.5  # noise only: Gaussian sigma in pixels; 0.5 keeps a 3x3 Gram's condition near 1e2
+
+
+def default_stripe(width: int) -> tuple[int, int]:
+    """The middle half of the columns: the notebook's 2:6 for width 8.
+
+    >>> default_stripe(8), default_stripe(1)
+    ((2, 6), (0, 1))
+    """
+    start = width // 4
+    return start, max(start + 1, (3 * width) // 4)
+
+
+def parse_stripe(text: str, width: int) -> tuple[int, int]:
+    """Parse ``START:STOP`` with ``0 <= START < STOP <= width``.
+
+    >>> parse_stripe("2:6", 8)
+    (2, 6)
+    """
+    parts = text.split(":")
+    try:
+        start, stop = (int(p) for p in parts)
+    except ValueError:
+        raise InputError(f"Invalid stripe {text!r}. Expected START:STOP, for example 2:6") from None
+    if not 0 <= start < stop <= width:
+        raise InputError(f"Invalid stripe {text!r}. Expected 0 <= START < STOP <= {width} (the width)")
+    return start, stop
+
+
+def _noise(height: int, width: int, seed: int, sigma: float) -> torch.Tensor:
+    from convlearn.corr import filter2d
+    from convlearn.kernels import gaussian_kernel
+
+    generator = torch.Generator().manual_seed(seed)
+    white = torch.rand(height, width, generator=generator, dtype=torch.float64)  # (H, W)
+    if sigma > 0:
+        size = max(3, 2 * round(3 * sigma) + 1)
+        size = min(size, 2 * min(height, width) - 1) | 1
+        kernel = torch.from_numpy(gaussian_kernel(size, sigma))
+        white = filter2d(
+            white, kernel, mode="same", border="reflect" if size // 2 < min(height, width) else "replicate"
+        )
+    lo, hi = white.min(), white.max()
+    return ((white - lo) / (hi - lo) if hi > lo else torch.zeros_like(white)).float()
+
+
+def make_image(config: SynthConfig | None = None, **overrides) -> torch.Tensor:
+    """Draw a synthetic image with values in [0, 1].
+
+    Args:
+        config: the settings; keyword overrides replace single fields.
+
+    Returns:
+        float32 tensor of shape :math:`(height, width)` (swapped when ``horizontal``).
+
+    >>> make_image()[0].tolist()
+    [1.0, 1.0, 0.0, 0.0, 0.0, 0.0, 1.0, 1.0]
+    """
+    c = config or SynthConfig()
+    if overrides:
+        c = SynthConfig(**{**c.__dict__, **overrides})
+    if c.pattern not in PATTERNS:
+        raise invalid_choice("pattern", c.pattern, PATTERNS)
+    if c.height < 1 or c.width < 1:
+        raise InputError(f"Invalid size {c.height}x{c.width}; height and width must be at least 1")
+    if c.height * c.width > 2**28:
+        raise InputError(f"Size {c.height}x{c.width} is too large for synth (at most 2**28 pixels)")
+    if c.cell < 1:
+        raise InputError(f"Invalid cell {c.cell}; it must be at least 1")
+    start, stop = c.stripe if c.stripe is not None else default_stripe(c.width)
+    if not 0 <= start < stop <= c.width:
+        raise InputError(f"Invalid stripe {start}:{stop}. Expected 0 <= START < STOP <= {c.width} (the width)")
+    rows = torch.arange(c.height)[:, None]  # (H, 1)
+    cols = torch.arange(c.width)[None, :]  # (1, W)
+    if c.pattern == "stripes":
+        X = torch.ones(c.height, c.width)
+        X[:, start:stop] = 0  # the notebook's X[:, 2:6] = 0
+    elif c.pattern == "diagonal":
+        # The notebook's first exercise, an image with diagonal edges: the
+        # stripe image sheared one column per row, wrapping around.
+        X = (((cols - rows) % c.width < start) | ((cols - rows) % c.width >= stop)).float()
+    elif c.pattern == "checker":
+        X = (((rows // c.cell) + (cols // c.cell)) % 2 == 0).float()
+    else:
+        X = _noise(c.height, c.width, c.seed, c.smooth)
+    return X.T.contiguous() if c.horizontal else X
