@@ -23,6 +23,14 @@ _EXPORTS = {
     "Pair": "convlearn.learn",
     "LearnConfig": "convlearn.learn",
     "train_sgd": "convlearn.learn",
+    "learn_kernel": "convlearn.learn",
+    "LearnResult": "convlearn.learn",
+    "FitReport": "convlearn.learn",
+    "normal_equations": "convlearn.learn",
+    "read_pair": "convlearn.pairs",
+    "find_pairs": "convlearn.pairs",
+    "PairFiles": "convlearn.pairs",
+    "export_kernel": "convlearn.export",
     "Kernel": "convlearn.kernels",
     "KERNELS": "convlearn.kernels",
     "parse_kernel": "convlearn.kernels",
@@ -40,6 +48,8 @@ _EXPORTS = {
     "DeviceError": "convlearn.errors",
     "OutputError": "convlearn.errors",
     "TrainingError": "convlearn.errors",
+    "OutOfMemoryError": "convlearn.errors",
+    "Interrupted": "convlearn.errors",
 }
 
 __all__ = [*sorted(_EXPORTS), "__version__"]

@@ -1,12 +1,15 @@
-"""Safe file writing: temporary name in the same directory, then ``os.replace``.
+"""Safe file writing: a temporary name in the same directory, then ``os.replace``.
 
 A crash, a full disk or Ctrl-C in the middle of a write leaves either the old
-file or the complete new one, never half of it.
+file or the complete new one, never half of either: ``os.replace`` within one
+directory is atomic on POSIX and Windows. The temporary file is hidden
+(``.NAME.XXXXXX.part``) and removed on every failure.
 """
 
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
 import tempfile
 from collections.abc import Iterable, Iterator
@@ -15,7 +18,28 @@ from typing import IO
 
 from convlearn.errors import InputError, OutputError
 
-__all__ = ["atomic_write", "check_not_input", "write_bytes", "write_text"]
+__all__ = ["atomic_write", "check_not_input", "make_output_dir", "write_bytes", "write_text"]
+
+#: What to tell the user for the write errors they can do something about.
+_ADVICE = {
+    errno.ENOSPC: "no space left on device (the disk is full); free some space or write elsewhere",
+    errno.EDQUOT: "disk quota exceeded; free some space or write elsewhere",
+    errno.EFBIG: "the file is too large for this file system or for the process's file-size limit",
+    errno.EACCES: "permission denied; choose another --output or fix the directory's permissions",
+    errno.EPERM: "operation not permitted; choose another --output",
+    errno.EROFS: "the file system is read-only; choose another --output",
+    errno.ENOTDIR: "a part of the path is a file, not a directory",
+    errno.ENAMETOOLONG: "the file name is too long",
+}
+
+
+def _reason(e: OSError) -> str:
+    return _ADVICE.get(e.errno) or (e.strerror or str(e)).lower()
+
+
+def _cannot_write(target: Path, reason: str, existed: bool) -> OutputError:
+    left = f"{str(target)!r} was left as it was" if existed else "nothing was written"
+    return OutputError(f"Cannot write {str(target)!r}: {reason}; {left}")
 
 
 def _existing_mode(target: Path) -> int:
@@ -28,26 +52,74 @@ def _existing_mode(target: Path) -> int:
         return 0o666 & ~umask
 
 
+def _check_directory(target: Path, directory: Path) -> None:
+    if directory.is_dir():
+        return
+    # Walk up to the first part that exists, to say exactly what is wrong.
+    for part in (directory, *directory.parents):
+        if part.exists() or part.is_symlink():
+            if not part.is_dir():
+                raise OutputError(
+                    f"Cannot write {str(target)!r}: {str(part)!r} is a file, not a directory. Choose another --output"
+                )
+            break
+    raise OutputError(
+        f"Cannot write {str(target)!r}: the directory {str(directory)!r} does not exist. "
+        "Create it first or choose another --output"
+    )
+
+
+def _sync_directory(directory: Path) -> None:
+    """Make the rename itself durable (best effort: not every OS or file system allows it)."""
+    with contextlib.suppress(OSError, AttributeError):
+        fd = os.open(directory, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+
+
 @contextlib.contextmanager
 def atomic_write(path: str | os.PathLike, mode: str = "wb") -> Iterator[IO]:
     """Open a temporary file beside ``path``; on success move it into place.
 
     On any exception (including KeyboardInterrupt) the temporary file is
-    removed, the target is untouched, and an OSError becomes an OutputError that
-    names the path.
+    removed and the target is untouched; an OSError becomes an
+    :class:`~convlearn.errors.OutputError` that names the path and says what to do.
+
+    Args:
+        path: the file to write. Its directory must exist.
+        mode: ``"wb"`` or ``"w"`` (text, UTF-8).
+
+    Raises:
+        OutputError: the directory is missing or not writable, the target is a
+            directory, or the write failed (disk full, file too large, ...).
+
+    >>> import tempfile, os; p = os.path.join(tempfile.mkdtemp(), "a.txt")
+    >>> with atomic_write(p, "w") as f:
+    ...     _ = f.write("hello")
+    >>> open(p).read()
+    'hello'
     """
     target = Path(path)
     directory = target.parent if str(target.parent) else Path(".")
-    if not directory.is_dir():
-        raise OutputError(f"Cannot write {str(target)!r}: the directory {str(directory)!r} does not exist")
+    _check_directory(target, directory)
     if target.is_dir():
-        raise OutputError(f"Cannot write {str(target)!r}: it is a directory")
+        raise OutputError(f"Cannot write {str(target)!r}: it is a directory. Give a file name")
+    existed = target.exists()
     try:
         fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".part", dir=directory)
     except OSError as e:
-        raise OutputError(f"Cannot write {str(target)!r}: {e.strerror or e}") from None
+        raise _cannot_write(target, _reason(e), existed) from None
     try:
-        with os.fdopen(fd, mode) as handle:
+        handle = os.fdopen(fd, mode, **({"encoding": "utf-8"} if "b" not in mode else {}))
+    except BaseException:
+        os.close(fd)
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+    try:
+        with handle:
             yield handle
             handle.flush()
             os.fsync(handle.fileno())
@@ -58,28 +130,76 @@ def atomic_write(path: str | os.PathLike, mode: str = "wb") -> Iterator[IO]:
         with contextlib.suppress(OSError):
             os.unlink(tmp)
         if isinstance(e, OSError) and not isinstance(e, OutputError):
-            raise OutputError(f"Cannot write {str(target)!r}: {e.strerror or e}; nothing was written") from None
+            raise _cannot_write(target, _reason(e), existed) from None
         raise
+    _sync_directory(directory)
 
 
 def write_bytes(path: str | os.PathLike, data: bytes) -> None:
-    """Atomically write ``data`` to ``path``."""
+    """Atomically write ``data`` to ``path`` (see :func:`atomic_write`).
+
+    >>> import tempfile, os; p = os.path.join(tempfile.mkdtemp(), "a.bin")
+    >>> write_bytes(p, b"abc"); open(p, "rb").read()
+    b'abc'
+    """
     with atomic_write(path, "wb") as handle:
         handle.write(data)
 
 
 def write_text(path: str | os.PathLike, text: str) -> None:
-    """Atomically write UTF-8 ``text`` to ``path``."""
+    """Atomically write UTF-8 ``text`` to ``path`` (see :func:`atomic_write`)."""
     write_bytes(path, text.encode("utf-8"))
 
 
+def make_output_dir(path: str | os.PathLike) -> Path:
+    """Create an output directory (and its parents) or say clearly why not.
+
+    Raises:
+        OutputError: ``path`` or one of its parents is a file, or it cannot be created.
+
+    >>> import tempfile, os; d = os.path.join(tempfile.mkdtemp(), "a", "b")
+    >>> make_output_dir(d).is_dir()
+    True
+    """
+    p = Path(path)
+    if p.is_dir():
+        return p
+    for part in (p, *p.parents):
+        if part.exists() or part.is_symlink():
+            if not part.is_dir():
+                what = "is a file" if part == p else f"is inside {str(part)!r}, which is a file"
+                raise OutputError(f"Cannot use {str(p)!r} as the output directory: it {what}. Choose another --output")
+            break
+    try:
+        p.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        raise OutputError(f"Cannot create the output directory {str(p)!r}: {_reason(e)}") from None
+    return p
+
+
 def check_not_input(output: str | os.PathLike, inputs: Iterable[str | os.PathLike]) -> None:
-    """Refuse an output path that is one of the inputs: it would destroy the input."""
+    """Refuse an output path that is one of the inputs: writing it would destroy that input.
+
+    Two spellings of one file (``./a.png``, a symlink, a hard link) count as the same.
+
+    Raises:
+        InputError: ``output`` is one of ``inputs``.
+
+    >>> check_not_input("out.png", ["in.png"])  # fine: nothing raised
+    """
     out = Path(output)
+    if str(out) == "-":
+        return
     for item in inputs:
         src = Path(item)
-        if str(src) == "-" or str(out) == "-":
+        if str(src) == "-":
             continue
-        same = out.exists() and src.exists() and os.path.samefile(out, src)
+        try:
+            same = os.path.samefile(out, src)
+        except OSError:  # one of them does not exist (yet)
+            same = False
         if same or out.resolve() == src.resolve():
-            raise InputError(f"Output {str(out)!r} is also an input; refusing to overwrite it. Choose another --output")
+            alias = "" if str(out) == str(src) else f" (the same file as {str(src)!r})"
+            raise InputError(
+                f"Output {str(out)!r} is also an input{alias}; refusing to overwrite it. Choose another --output"
+            )

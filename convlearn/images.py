@@ -8,22 +8,29 @@ In: PNG, JPEG, TIFF and BMP through Pillow, and ``.npy``.
   - ``.npy`` and 32-bit float TIFF are read exactly as stored.
 
 Out:
-  - ``.npy`` and ``.tif``/``.tiff`` keep exact float32 values;
+  - ``.npy`` and ``.tif``/``.tiff`` keep exact float32 values (a float TIFF
+    holds one plane; colour results go to ``.npy`` or ``.png``);
   - ``.png`` (and other picture formats) are a picture of the values, through a
-    documented :data:`SCALES` mapping; 16-bit with ``bit_depth=16``.
+    documented :data:`SCALES` mapping; 16-bit with ``bit_depth=16`` (one plane).
+
+``-`` as a path is stdin (:func:`read_input`) or stdout (:func:`write_output`),
+so convlearn fits in shell pipes; stdout gets PNG unless another format is asked for.
 """
 
 from __future__ import annotations
 
 import io as _bytes_io
 import os
+import sys
+import threading
+import tokenize
 import warnings
 from pathlib import Path
 
 import numpy as np
 from PIL import Image, UnidentifiedImageError
 
-from convlearn.errors import ImageReadError, InputError, invalid_choice
+from convlearn.errors import ImageReadError, InputError, OutputError, invalid_choice
 from convlearn.files import write_bytes
 
 __all__ = [
@@ -32,12 +39,16 @@ __all__ = [
     "EXACT_SUFFIXES",
     "IMAGE_SUFFIXES",
     "LUMA",
+    "OUTPUT_FORMATS",
     "SCALES",
+    "STDIO",
     "decode_image",
     "encode_image",
     "read_image",
+    "read_input",
     "to_picture",
     "write_image",
+    "write_output",
 ]
 
 #: Suffixes read and written through Pillow.
@@ -48,6 +59,12 @@ EXACT_SUFFIXES = (".npy", ".tif", ".tiff")
 LUMA = (0.299, 0.587, 0.114)
 #: Colour handling: ``luma`` (one plane) or ``each`` (R, G and B separately).
 CHANNELS = ("luma", "each")
+#: Formats for outputs named without a suffix (stdout, a directory of results).
+OUTPUT_FORMATS = ("png", "tif", "npy")
+#: The path that means stdin for inputs and stdout for outputs.
+STDIO = "-"
+#: Guards Pillow's global size limit while an image is opened (see decode_image).
+_PILLOW_LIMIT_LOCK = threading.Lock()
 #: Pillow's own decompression-bomb limit (Image.MAX_IMAGE_PIXELS), kept on by default.
 DEFAULT_MAX_PIXELS = Image.MAX_IMAGE_PIXELS
 
@@ -69,7 +86,7 @@ def _exact_plane(array: np.ndarray, name: str, channels: str) -> np.ndarray:
             array = array.astype(np.float64) @ np.array(LUMA)
     if array.ndim not in (2, 3) or (array.ndim == 3 and array.shape[-1] != 3):
         raise ImageReadError(f"{name}: expected a 2-D array (H, W) or (H, W, 3), got shape {array.shape}")
-    out = np.ascontiguousarray(array, dtype=np.float32)
+    out = np.array(array, dtype=np.float32, order="C")  # a writable copy: Pillow's arrays are read-only
     if not np.isfinite(out).all():
         raise ImageReadError(f"{name}: contains NaN or inf; every value must be finite")
     return out
@@ -135,19 +152,28 @@ def decode_image(
     if data[:6] == b"\x93NUMPY":
         try:
             array = np.load(_bytes_io.BytesIO(data), allow_pickle=False)
-        except (ValueError, OSError, EOFError) as e:
+        except (ValueError, OSError, EOFError, SyntaxError, tokenize.TokenError) as e:  # a damaged header
             raise ImageReadError(f"{name}: not a readable numeric .npy array ({e})") from None
         array = _exact_plane(array, name, channels)
         _check_size(array, name, max_pixels)
         return array
-    old_limit = Image.MAX_IMAGE_PIXELS
-    Image.MAX_IMAGE_PIXELS = max_pixels
     try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("error", Image.DecompressionBombWarning)
-            with Image.open(_bytes_io.BytesIO(data)) as image:
-                image.load()
-                array = _from_pillow(image, name, channels)
+        # Pillow checks the size against a global limit, and warns through the
+        # global warning filters, when it opens an image: both are set for this
+        # call under a lock, so decoding threads do not undo each other's limit.
+        # The decoding itself (load) runs outside the lock, in parallel.
+        with _PILLOW_LIMIT_LOCK:
+            old_limit = Image.MAX_IMAGE_PIXELS
+            Image.MAX_IMAGE_PIXELS = max_pixels
+            try:
+                with warnings.catch_warnings():
+                    warnings.simplefilter("error", Image.DecompressionBombWarning)
+                    image = Image.open(_bytes_io.BytesIO(data))
+            finally:
+                Image.MAX_IMAGE_PIXELS = old_limit
+        with image:
+            image.load()
+            array = _from_pillow(image, name, channels)
     except (Image.DecompressionBombError, Image.DecompressionBombWarning):
         raise ImageReadError(
             f"{name}: the image is larger than the limit of {max_pixels} pixels (a decompression-bomb guard). "
@@ -157,8 +183,6 @@ def decode_image(
         raise ImageReadError(f"{name}: not an image Pillow can read (PNG, JPEG, TIFF, BMP) nor a .npy array") from None
     except (OSError, SyntaxError, ValueError, EOFError, IndexError, TypeError, ZeroDivisionError) as e:
         raise ImageReadError(f"{name}: the image is damaged or truncated ({e})") from None
-    finally:
-        Image.MAX_IMAGE_PIXELS = old_limit
     _check_size(array, name, max_pixels)
     return array
 
@@ -174,6 +198,16 @@ def _check_size(array: np.ndarray, name: str, max_pixels: int | None) -> None:
         )
 
 
+def require_file(path: str | os.PathLike) -> Path:
+    """The path, if it names an existing file; else an ImageReadError saying what is wrong."""
+    p = Path(path)
+    if not p.exists():
+        raise ImageReadError(f"{str(p)!r} does not exist")
+    if p.is_dir():
+        raise ImageReadError(f"{str(p)!r} is a directory; an image file is needed")
+    return p
+
+
 def read_image(
     path: str | os.PathLike,
     *,
@@ -186,16 +220,33 @@ def read_image(
     >>> np.save(p, np.eye(2, dtype=np.float32)); read_image(p).tolist()
     [[1.0, 0.0], [0.0, 1.0]]
     """
-    p = Path(path)
-    if not p.exists():
-        raise ImageReadError(f"{str(p)!r} does not exist")
-    if p.is_dir():
-        raise ImageReadError(f"{str(p)!r} is a directory; an image file is needed")
+    p = require_file(path)
     try:
         data = p.read_bytes()
     except OSError as e:
         raise ImageReadError(f"{str(p)!r} cannot be read: {e.strerror or e}") from None
     return decode_image(data, str(p), channels=channels, max_pixels=max_pixels)
+
+
+def read_input(
+    source: str | os.PathLike,
+    *,
+    channels: str = "luma",
+    max_pixels: int | None = DEFAULT_MAX_PIXELS,
+) -> np.ndarray:
+    """:func:`read_image`, or the bytes of stdin when ``source`` is ``-``.
+
+    Returns:
+        float32 array, :math:`(H, W)` for luma, :math:`(H, W, 3)` for each.
+    """
+    if str(source) != STDIO:
+        return read_image(source, channels=channels, max_pixels=max_pixels)
+    stream = getattr(sys.stdin, "buffer", sys.stdin)
+    try:
+        data = stream.read()
+    except OSError as e:
+        raise ImageReadError(f"stdin cannot be read: {e.strerror or e}") from None
+    return decode_image(data, "<stdin>", channels=channels, max_pixels=max_pixels)
 
 
 def to_picture(values: np.ndarray, scale: str = "auto", bit_depth: int = 8) -> np.ndarray:
@@ -282,3 +333,39 @@ def write_image(
     p = Path(path)
     write_bytes(p, encode_image(values, p.suffix, scale=scale, bit_depth=bit_depth))
     return p
+
+
+def write_output(
+    target: str | os.PathLike,
+    values: np.ndarray,
+    *,
+    scale: str = "auto",
+    bit_depth: int = 8,
+    fmt: str = "png",
+) -> str:
+    """:func:`write_image`, or the encoded bytes on stdout when ``target`` is ``-``.
+
+    Args:
+        target: a path, or ``-`` for stdout.
+        values: float array :math:`(H, W)` or :math:`(H, W, 3)`.
+        scale: picture mapping, one of :data:`SCALES`.
+        bit_depth: 8 or 16 (PNG only).
+        fmt: the format for stdout, one of :data:`OUTPUT_FORMATS` (a path's suffix picks its own).
+
+    Returns:
+        The target, as text.
+    """
+    if str(target) != STDIO:
+        return str(write_image(target, values, scale=scale, bit_depth=bit_depth))
+    if fmt not in OUTPUT_FORMATS:
+        raise invalid_choice("format", fmt, OUTPUT_FORMATS)
+    data = encode_image(values, f".{fmt}", scale=scale, bit_depth=bit_depth)
+    stream = getattr(sys.stdout, "buffer", sys.stdout)
+    try:
+        stream.write(data)
+        stream.flush()
+    except BrokenPipeError:
+        raise OutputError("stdout was closed before the image was written (a broken pipe)") from None
+    except OSError as e:
+        raise OutputError(f"Cannot write to stdout: {e.strerror or e}") from None
+    return STDIO

@@ -2,7 +2,14 @@
 
 Every command reads its ``--kernel`` through :func:`parse_kernel`, so a spec
 means the same thing everywhere. Kernels are correlation kernels (no flip), as
-in the notebook, ``cv2.filter2D`` and ``scipy.ndimage.correlate``.
+in the notebook, ``cv2.filter2D`` and ``scipy.ndimage.correlate``:
+``Y[i, j] = sum_{a, b} K[a, b] * X[i + a - ay, j + b - ax]`` with the anchor
+``(ay, ax)`` (``--mode same``) or ``(0, 0)`` (``--mode valid``).
+
+Signs follow OpenCV where OpenCV has the kernel (``sobel-x`` is
+``cv2.Sobel(dx=1, dy=0)``: positive where the image gets brighter to the
+right), scikit-image where only it has one (Prewitt, Roberts, Farid), and
+each row of :data:`KERNELS` says which.
 
 This module needs only numpy, so listing kernels does not import torch.
 """
@@ -14,6 +21,7 @@ import json
 import math
 import os
 import re
+import tokenize
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -26,10 +34,13 @@ __all__ = [
     "KERNELS",
     "Kernel",
     "KernelInfo",
+    "gaussian_1d",
     "gaussian_kernel",
+    "gradient_pair",
     "kernel_to_json",
     "load_kernel_file",
     "log_kernel",
+    "opencv_sigma",
     "parse_kernel",
     "parse_matrix",
 ]
@@ -75,13 +86,23 @@ class Kernel:
 
 @dataclass(frozen=True)
 class KernelInfo:
-    """One row of the built-in table."""
+    """One row of the built-in table.
+
+    Attributes:
+        name: the spec's name, e.g. ``sobel-x``.
+        make: builds the weights from the spec's parameters (``box:5`` -> ``[5]``).
+        convention: which library's kernel and sign this is, in one line.
+        usage: the spec's form for parameterised kernels, e.g. ``box:N``.
+        pair: the other half of a gradient pair, used by ``--magnitude``.
+        axis: ``x`` or ``y`` for a gradient kernel: the direction it differentiates.
+    """
 
     name: str
     make: Callable[[list[float]], np.ndarray]
     convention: str
-    usage: str = ""  # e.g. "box:N" for parameterised kernels
-    pair: str | None = None  # the other half of a gradient pair, for --magnitude
+    usage: str = ""
+    pair: str | None = None
+    axis: str | None = None
 
 
 def _fixed(rows: list[list[float]]) -> Callable[[list[float]], np.ndarray]:
@@ -104,16 +125,48 @@ def _size_arg(params: list[float], default: int, max_params: int) -> int:
     return int(size)
 
 
-def _opencv_sigma(size: int, params: list[float]) -> float:
-    sigma = params[1] if len(params) > 1 else 0.0
-    if not math.isfinite(sigma):
-        raise ValueError("sigma must be finite")
+def opencv_sigma(size: int, sigma: float = 0.0) -> float:
+    """``sigma``, or OpenCV's default for a kernel of ``size`` when ``sigma <= 0``.
+
+    >>> opencv_sigma(5), opencv_sigma(5, 2.0)
+    (1.1, 2.0)
+    """
     # OpenCV's getGaussianKernel rule for sigma <= 0 (cv2 docs, "getGaussianKernel").
     return sigma if sigma > 0 else 0.3 * ((size - 1) * 0.5 - 1) + 0.8
 
 
+#: The fixed kernels OpenCV's getGaussianKernel returns for odd sizes up to 7
+#: when sigma <= 0 (binomial weights, /4, /16, /64... in OpenCV 4 and 5 alike;
+#: OpenCV 5 also tabulates size 9, convlearn computes that one).
+_OPENCV_SMALL_GAUSSIANS = {
+    1: [1.0],
+    3: [0.25, 0.5, 0.25],
+    5: [0.0625, 0.25, 0.375, 0.25, 0.0625],
+    7: [0.03125, 0.109375, 0.21875, 0.28125, 0.21875, 0.109375, 0.03125],
+}
+
+
+def gaussian_1d(size: int, sigma: float = 0.0) -> np.ndarray:
+    """OpenCV's ``getGaussianKernel(size, sigma)``: normalised 1-D Gaussian weights.
+
+    Odd sizes match OpenCV to rounding (``cv2.GaussianBlur`` takes no others);
+    even sizes are sampled at ``i - (size - 1) / 2``, which OpenCV 5 does not do.
+
+    >>> gaussian_1d(3).tolist()
+    [0.25, 0.5, 0.25]
+    """
+    if sigma <= 0 and size in _OPENCV_SMALL_GAUSSIANS:
+        return np.array(_OPENCV_SMALL_GAUSSIANS[size], dtype=np.float64)
+    sigma = opencv_sigma(size, sigma)
+    x = np.arange(size, dtype=np.float64) - (size - 1) / 2
+    g = np.exp(-(x**2) / (2 * sigma**2))
+    return g / g.sum()
+
+
 def gaussian_kernel(size: int, sigma: float = 0.0) -> np.ndarray:
     """A normalised Gaussian, the outer product of OpenCV's ``getGaussianKernel``.
+
+    This is the kernel ``cv2.GaussianBlur(ksize=(size, size), sigmaX=sigma)`` applies.
 
     Args:
         size: side length.
@@ -122,26 +175,30 @@ def gaussian_kernel(size: int, sigma: float = 0.0) -> np.ndarray:
     Returns:
         float64 array of shape :math:`(size, size)` summing to 1.
 
-    >>> gaussian_kernel(3, 0).round(4).tolist()[0]
+    >>> gaussian_kernel(3, 0).tolist()[0]
     [0.0625, 0.125, 0.0625]
     """
-    sigma = _opencv_sigma(size, [size, sigma])
-    x = np.arange(size, dtype=np.float64) - (size - 1) / 2
-    g = np.exp(-(x**2) / (2 * sigma**2))
-    g /= g.sum()
+    g = gaussian_1d(size, sigma)
     return np.outer(g, g)
 
 
 def log_kernel(size: int, sigma: float = 0.0) -> np.ndarray:
-    """Laplacian of Gaussian, sampled and shifted to sum to zero (negative centre).
+    """Laplacian of Gaussian: SciPy's ``gaussian_laplace`` weights, shifted to sum to zero.
+
+    The weights are those ``scipy.ndimage.gaussian_laplace(sigma=sigma,
+    radius=(size - 1) // 2)`` applies (second derivatives of a Gaussian whose
+    1-D weights sum to 1), minus their mean, so that flat regions give exactly 0.
+    The centre is negative, as in ``cv2.Laplacian`` and :data:`KERNELS` ``laplacian``.
 
     >>> k = log_kernel(5, 1.0); bool(abs(k.sum()) < 1e-12 and k[2, 2] < 0)
     True
     """
-    sigma = _opencv_sigma(size, [size, sigma])
+    sigma = opencv_sigma(size, sigma)
     x = np.arange(size, dtype=np.float64) - (size - 1) / 2
-    r2 = x[:, None] ** 2 + x[None, :] ** 2
-    k = (r2 - 2 * sigma**2) / sigma**4 * np.exp(-r2 / (2 * sigma**2))
+    g = np.exp(-(x**2) / (2 * sigma**2))
+    g /= g.sum()  # (size,)
+    d2 = g * (x**2 / sigma**4 - 1 / sigma**2)  # second derivative of g, (size,)
+    k = np.outer(d2, g) + np.outer(g, d2)  # d2/dy2 + d2/dx2, (size, size)
     return k - k.mean()
 
 
@@ -150,71 +207,175 @@ def _box(params: list[float]) -> np.ndarray:
     return np.full((n, n), 1.0 / (n * n))
 
 
+def _sigma_arg(params: list[float]) -> float:
+    sigma = params[1] if len(params) > 1 else 0.0
+    if not math.isfinite(sigma):
+        raise ValueError("sigma must be finite")
+    return sigma
+
+
 def _gaussian(params: list[float]) -> np.ndarray:
     n = _size_arg(params, 3, 2)
-    return gaussian_kernel(n, _opencv_sigma(n, params))
+    return gaussian_kernel(n, _sigma_arg(params))
 
 
 def _log(params: list[float]) -> np.ndarray:
     n = _size_arg(params, 5, 2)
-    return log_kernel(n, _opencv_sigma(n, params))
+    return log_kernel(n, _sigma_arg(params))
 
 
 _SOBEL = [[-1, 0, 1], [-2, 0, 2], [-1, 0, 1]]
 _SCHARR = [[-3, 0, 3], [-10, 0, 10], [-3, 0, 3]]
 _PREWITT = [[-1, 0, 1], [-1, 0, 1], [-1, 0, 1]]
+# Farid & Simoncelli (2004), Table 1, 5 taps: the values scikit-image's farid_h
+# and farid_v use. _FARID_D is the derivative, flipped from skimage's so that,
+# as a correlation, it is positive where the image gets brighter (like Sobel).
+_FARID_P = [0.0376593171958126, 0.249153396177344, 0.426374573253687, 0.249153396177344, 0.0376593171958126]
+_FARID_D = [-0.109603762960254, -0.276690988455557, 0.0, 0.276690988455557, 0.109603762960254]
 
 
 def _t(rows: list[list[float]]) -> list[list[float]]:
     return [list(r) for r in zip(*rows, strict=True)]
 
 
+def _outer(col: list[float], row: list[float]) -> list[list[float]]:
+    return np.outer(col, row).tolist()
+
+
 _TABLE = [
-    KernelInfo("edge", _fixed([[1, -1]]), "the notebook's horizontal-change kernel", pair="edge-t"),
-    KernelInfo("edge-t", _fixed([[1], [-1]]), "transpose of edge", pair="edge"),
-    KernelInfo("sobel-x", _fixed(_SOBEL), "cv2.Sobel(dx=1, dy=0, ksize=3)", pair="sobel-y"),
-    KernelInfo("sobel-y", _fixed(_t(_SOBEL)), "cv2.Sobel(dx=0, dy=1, ksize=3)", pair="sobel-x"),
-    KernelInfo("scharr-x", _fixed(_SCHARR), "cv2.Scharr(dx=1, dy=0)", pair="scharr-y"),
-    KernelInfo("scharr-y", _fixed(_t(_SCHARR)), "cv2.Scharr(dx=0, dy=1)", pair="scharr-x"),
+    KernelInfo(
+        "edge",
+        _fixed([[1, -1]]),
+        "the notebook's K = [[1, -1]]: X[i, j] - X[i, j+1], so positive where the image gets darker to the right",
+        pair="edge-t",
+        axis="x",
+    ),
+    KernelInfo(
+        "edge-t",
+        _fixed([[1], [-1]]),
+        "the notebook's K.T: X[i, j] - X[i+1, j], positive where the image gets darker downwards",
+        pair="edge",
+        axis="y",
+    ),
+    KernelInfo(
+        "sobel-x",
+        _fixed(_SOBEL),
+        "OpenCV cv2.Sobel(dx=1, dy=0, ksize=3): positive where the image gets brighter to the right "
+        "(skimage.filters.sobel_v is this / 4)",
+        pair="sobel-y",
+        axis="x",
+    ),
+    KernelInfo(
+        "sobel-y",
+        _fixed(_t(_SOBEL)),
+        "OpenCV cv2.Sobel(dx=0, dy=1, ksize=3): positive where the image gets brighter downwards "
+        "(skimage.filters.sobel_h is this / 4)",
+        pair="sobel-x",
+        axis="y",
+    ),
+    KernelInfo(
+        "scharr-x",
+        _fixed(_SCHARR),
+        "OpenCV cv2.Scharr(dx=1, dy=0): positive where the image gets brighter to the right "
+        "(skimage.filters.scharr_v is this / 16)",
+        pair="scharr-y",
+        axis="x",
+    ),
+    KernelInfo(
+        "scharr-y",
+        _fixed(_t(_SCHARR)),
+        "OpenCV cv2.Scharr(dx=0, dy=1): positive where the image gets brighter downwards "
+        "(skimage.filters.scharr_h is this / 16)",
+        pair="scharr-x",
+        axis="y",
+    ),
     KernelInfo(
         "prewitt-x",
         _fixed(_PREWITT),
-        "scipy.ndimage.prewitt(axis=1); skimage.filters.prewitt_v x3",
+        "scikit-image (OpenCV has no Prewitt): 3 x skimage.filters.prewitt_v, = scipy.ndimage.prewitt(axis=1); "
+        "positive where the image gets brighter to the right",
         pair="prewitt-y",
+        axis="x",
     ),
     KernelInfo(
         "prewitt-y",
         _fixed(_t(_PREWITT)),
-        "scipy.ndimage.prewitt(axis=0); skimage.filters.prewitt_h x3",
+        "scikit-image (OpenCV has no Prewitt): 3 x skimage.filters.prewitt_h, = scipy.ndimage.prewitt(axis=0); "
+        "positive where the image gets brighter downwards",
         pair="prewitt-x",
+        axis="y",
     ),
     KernelInfo(
         "roberts-x",
         _fixed([[-1, 0], [0, 1]]),
-        "skimage.filters.roberts_pos_diag (as correlation)",
+        "scikit-image (OpenCV has no Roberts): skimage.filters.roberts_pos_diag, whose convolution with "
+        "[[1, 0], [0, -1]] is this correlation; X[i+1, j+1] - X[i, j]",
         pair="roberts-y",
+        axis="x",
     ),
     KernelInfo(
         "roberts-y",
         _fixed([[0, -1], [1, 0]]),
-        "skimage.filters.roberts_neg_diag (as correlation)",
+        "scikit-image (OpenCV has no Roberts): skimage.filters.roberts_neg_diag, whose convolution with "
+        "[[0, 1], [-1, 0]] is this correlation; X[i+1, j] - X[i, j+1]",
         pair="roberts-x",
+        axis="y",
     ),
-    KernelInfo("laplacian", _fixed([[0, 1, 0], [1, -4, 1], [0, 1, 0]]), "cv2.Laplacian(ksize=1)"),
-    KernelInfo("laplacian8", _fixed([[1, 1, 1], [1, -8, 1], [1, 1, 1]]), "8-neighbour Laplacian"),
-    KernelInfo("sharpen", _fixed([[0, -1, 0], [-1, 5, -1], [0, -1, 0]]), "identity - laplacian"),
-    KernelInfo("emboss", _fixed([[-2, -1, 0], [-1, 1, 1], [0, 1, 2]]), "classic 3x3 emboss"),
-    KernelInfo("box", _box, "cv2.blur(ksize=(N, N)); N defaults to 3", usage="box:N"),
+    KernelInfo(
+        "farid-x",
+        _fixed(_outer(_FARID_P, _FARID_D)),
+        "scikit-image (OpenCV has no Farid): skimage.filters.farid_v, 5x5 (Farid & Simoncelli 2004); "
+        "positive where the image gets brighter to the right",
+        pair="farid-y",
+        axis="x",
+    ),
+    KernelInfo(
+        "farid-y",
+        _fixed(_outer(_FARID_D, _FARID_P)),
+        "scikit-image (OpenCV has no Farid): skimage.filters.farid_h, 5x5 (Farid & Simoncelli 2004); "
+        "positive where the image gets brighter downwards",
+        pair="farid-x",
+        axis="y",
+    ),
+    KernelInfo(
+        "laplacian",
+        _fixed([[0, 1, 0], [1, -4, 1], [0, 1, 0]]),
+        "OpenCV cv2.Laplacian(ksize=1): 4-neighbour, negative centre (skimage.filters.laplace has the opposite sign)",
+    ),
+    KernelInfo(
+        "laplacian8",
+        _fixed([[1, 1, 1], [1, -8, 1], [1, 1, 1]]),
+        "8-neighbour Laplacian with cv2.Laplacian's sign, negative centre (ImageMagick's Laplacian:0 is its negative)",
+    ),
+    KernelInfo(
+        "sharpen",
+        _fixed([[0, -1, 0], [-1, 5, -1], [0, -1, 0]]),
+        "identity - laplacian: the sharpening kernel of OpenCV's filter2D tutorial",
+    ),
+    KernelInfo(
+        "emboss",
+        _fixed([[-2, -1, 0], [-1, 1, 1], [0, 1, 2]]),
+        "the classic 3x3 emboss (no OpenCV or scikit-image built-in): the image plus its slope towards the "
+        "bottom-right, so lit from the bottom-right",
+    ),
+    KernelInfo(
+        "box",
+        _box,
+        "OpenCV cv2.blur(ksize=(N, N)): the mean of an NxN window; N defaults to 3",
+        usage="box:N",
+    ),
     KernelInfo(
         "gaussian",
         _gaussian,
-        "cv2.GaussianBlur(ksize=(S, S), sigmaX=SIGMA); SIGMA <= 0 or absent: OpenCV's default",
+        "OpenCV cv2.GaussianBlur(ksize=(SIZE, SIZE), sigmaX=SIGMA), the outer product of cv2.getGaussianKernel; "
+        "SIGMA <= 0 or absent: OpenCV's default; SIZE defaults to 3",
         usage="gaussian:SIZE[,SIGMA]",
     ),
     KernelInfo(
         "log",
         _log,
-        "Laplacian of Gaussian, zero-sum, negative centre like laplacian",
+        "Laplacian of Gaussian (OpenCV has none): scipy.ndimage.gaussian_laplace(sigma=SIGMA, radius=(SIZE-1)//2) "
+        "shifted to sum to 0; negative centre like cv2.Laplacian; SIZE defaults to 5, SIGMA as gaussian",
         usage="log:SIZE[,SIGMA]",
     ),
 ]
@@ -224,7 +385,9 @@ KERNELS: dict[str, KernelInfo] = {info.name: info for info in _TABLE}
 
 _NUMBER = r"[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?"
 _MAGICK = re.compile(r"^\s*(\d+)(?:x(\d+))?([-+]\d+[-+]\d+)?\s*:(.*)$", re.S)
-_NAMED = re.compile(r"^([a-z][a-z0-9-]*)(?::(.*))?$", re.I)
+#: ImageMagick's marks for "not part of the kernel": a weight of 0 in a correlation.
+_MAGICK_MISSING = {"nan", "-"}
+_NAMED = re.compile(r"^([a-z][a-z0-9_-]*)(?::(.*))?$", re.I)
 
 
 def _numbers(text: str, what: str) -> list[float]:
@@ -282,21 +445,33 @@ def parse_matrix(text: str) -> np.ndarray:
 
 
 def _parse_magick(match: re.Match, spec: str) -> Kernel:
+    """``WxH[+X+Y]: v v v ...`` (rows in order, ``nan`` or ``-`` for "not in the kernel")."""
     w = int(match.group(1))
-    h = int(match.group(2) or w)
+    h = int(match.group(2) or w)  # "3: ..." is 3x3, as in ImageMagick
     if not (0 < w <= MAX_KERNEL_SIDE and 0 < h <= MAX_KERNEL_SIDE):
         raise KernelSpecError(f"Invalid ImageMagick kernel size in {spec!r}")
-    values = _numbers(match.group(4), f"ImageMagick kernel {spec!r}")
+    body = match.group(4)
+    if ";" in body:
+        raise KernelSpecError(
+            f"ImageMagick kernel {spec!r} holds ';': convlearn takes one kernel, its rows in order after the ':'"
+        )
+    tokens = [t for t in re.split(r"[\s,]+", body.strip()) if t]
+    # ImageMagick leaves nan/"-" cells out of the sum, which is a weight of 0 here.
+    values = _numbers(
+        " ".join("0" if t.lower() in _MAGICK_MISSING else t for t in tokens), f"ImageMagick kernel {spec!r}"
+    )
     if len(values) != w * h:
         raise KernelSpecError(f"ImageMagick kernel {spec!r} declares {w}x{h} = {w * h} values but has {len(values)}")
-    anchor = None
     if match.group(3):
         x, y = (int(v) for v in re.findall(r"[-+]\d+", match.group(3)))
         if not (0 <= x < w and 0 <= y < h):
             raise KernelSpecError(f"Origin +{x}+{y} lies outside the {w}x{h} kernel in {spec!r}")
-        anchor = (y, x)
+    else:
+        # ImageMagick's default origin, ((w-1)/2, (h-1)/2) rounded down: the centre
+        # for odd sizes, the cell up-left of it for even ones (OpenCV picks w//2).
+        x, y = (w - 1) // 2, (h - 1) // 2
     weight = _check_weight(np.array(values, dtype=np.float64).reshape(h, w), spec)
-    return Kernel(weight, None, spec.strip(), anchor)
+    return Kernel(weight, None, spec.strip(), (y, x))
 
 
 def load_kernel_file(path: str | os.PathLike) -> Kernel:
@@ -320,11 +495,12 @@ def load_kernel_file(path: str | os.PathLike) -> Kernel:
         what = "is a directory" if p.is_dir() else "does not exist"
         raise KernelSpecError(f"Kernel file {str(p)!r} {what}")
     bias = None
+    anchor = None
     meta: dict = {}
     if suffix == ".npy":
         try:
             weight = np.load(p, allow_pickle=False)
-        except (ValueError, OSError, EOFError) as e:
+        except (ValueError, OSError, EOFError, SyntaxError, tokenize.TokenError) as e:  # a damaged header
             raise KernelSpecError(f"Kernel file {str(p)!r} is not a plain numeric .npy array ({e})") from None
         if weight.dtype.kind not in "biuf":
             raise KernelSpecError(f"Kernel file {str(p)!r} has dtype {weight.dtype}; a numeric array is needed")
@@ -342,7 +518,8 @@ def load_kernel_file(path: str | os.PathLike) -> Kernel:
                 raise KernelSpecError(f'Kernel file {str(p)!r} has no "kernel" key (a list of rows)')
             rows = data["kernel"]
             bias = data.get("bias")
-            meta = {k: v for k, v in data.items() if k not in {"kernel", "bias"}}
+            anchor = data.get("anchor")
+            meta = {k: v for k, v in data.items() if k not in {"kernel", "bias", "anchor"}}
             if bias is not None and (isinstance(bias, bool) or not isinstance(bias, int | float)):
                 raise KernelSpecError(f'Kernel file {str(p)!r}: "bias" must be a number or null')
         ok = (
@@ -361,18 +538,62 @@ def load_kernel_file(path: str | os.PathLike) -> Kernel:
         if bias is not None and not math.isfinite(bias):
             raise KernelSpecError(f"Kernel file {str(p)!r}: bias must be finite")
     weight = _check_weight(weight, str(p))
-    return Kernel(weight, None if bias is None else float(bias), str(p), None, meta)
+    if anchor is not None:
+        h, w = weight.shape
+        ok = isinstance(anchor, list) and len(anchor) == 2 and all(type(v) is int for v in anchor)
+        if not ok or not (0 <= anchor[0] < h and 0 <= anchor[1] < w):
+            raise KernelSpecError(f'Kernel file {str(p)!r}: "anchor" must be [row, col] inside the {h}x{w} kernel')
+        anchor = (anchor[0], anchor[1])
+    return Kernel(weight, None if bias is None else float(bias), str(p), anchor, meta)
 
 
 def kernel_to_json(kernel: Kernel, **meta: object) -> str:
-    """Serialise a kernel as the JSON that :func:`load_kernel_file` reads back."""
-    data = {"kernel": kernel.weight.tolist(), "bias": kernel.bias, **meta}
+    """Serialise a kernel as the JSON that :func:`load_kernel_file` reads back.
+
+    An anchor other than the centre (from an ImageMagick ``+X+Y`` origin) is kept
+    as ``"anchor": [row, col]``.
+    """
+    data = {"kernel": kernel.weight.tolist(), "bias": kernel.bias}
+    if kernel.anchor is not None:
+        data["anchor"] = list(kernel.anchor)
+    data.update(meta)
     return json.dumps(data, indent=2) + "\n"
 
 
-def _suggest(word: str) -> str:
-    close = difflib.get_close_matches(word.lower(), list(KERNELS), n=1, cutoff=0.5)
-    return f" Did you mean {close[0]!r}?" if close else " Run `convlearn kernels` to list them."
+def _suggest(word: str, params: str | None = None) -> str:
+    """ " Did you mean 'sobel-x'?" for the built-in closest to ``word``, keeping any parameters."""
+    word = word.lower()
+    squashed = re.sub(r"[-_ ]", "", word)
+    names = list(KERNELS)  # table order breaks ties: x before y
+    # A prefix ("sobel", "rob") or a stray separator ("sobel_x") first, then spelling.
+    close = [n for n in names if n.startswith(word) or n.replace("-", "") == squashed]
+    if not close:
+        scores = [(difflib.SequenceMatcher(None, word, n).ratio(), -i) for i, n in enumerate(names)]
+        score, i = max(scores)
+        close = [names[-i]] if score >= 0.5 else []
+    if not close:
+        return " Run `convlearn kernels` to list them."
+    guess = close[0] + (f":{params}" if params and KERNELS[close[0]].usage else "")
+    return f" Did you mean {guess!r}?"
+
+
+def gradient_pair(kernel: Kernel) -> tuple[Kernel, Kernel]:
+    """The (x, y) kernels that ``--magnitude`` combines for ``kernel``.
+
+    A built-in half of a pair (``sobel-x``, ``scharr-y``, ``edge``...) goes with
+    its partner, x first whichever half was given; any other kernel goes with its
+    transpose, the kernel itself taking the x role.
+
+    >>> [k.name for k in gradient_pair(parse_kernel("sobel-y"))]
+    ['sobel-x', 'sobel-y']
+    >>> [k.name for k in gradient_pair(parse_kernel("1,0,-1"))]
+    ['inline', 'inline.T']
+    """
+    info = KERNELS.get(kernel.name)
+    if info is not None and info.pair is not None:
+        other = Kernel(KERNELS[info.pair].make([]), kernel.bias, info.pair, None)
+        return (kernel, other) if info.axis == "x" else (other, kernel)
+    return kernel, kernel.transpose()
 
 
 def parse_kernel(spec: str) -> Kernel:
@@ -420,5 +641,5 @@ def parse_kernel(spec: str) -> Kernel:
     if Path(text).suffix.lower() in {".json", ".npy"} or (text and os.path.exists(text)):
         return load_kernel_file(text)
     if named and not re.fullmatch(r"(?i)[-+]?(nan|inf)", text):
-        raise KernelSpecError(f"Unknown kernel {text!r}.{_suggest(named.group(1))}")
+        raise KernelSpecError(f"Unknown kernel {text!r}.{_suggest(named.group(1), named.group(2))}")
     return Kernel(parse_matrix(text), None, "inline")

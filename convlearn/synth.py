@@ -11,7 +11,7 @@ from convlearn.errors import InputError, invalid_choice
 __all__ = ["PATTERNS", "SynthConfig", "default_stripe", "make_image", "parse_stripe"]
 
 #: The patterns ``synth --pattern`` offers.
-PATTERNS = ("stripes", "diagonal", "checker", "noise")
+PATTERNS = ("stripes", "diagonal", "checker", "noise", "shapes")
 
 
 @dataclass(frozen=True)
@@ -52,6 +52,24 @@ def parse_stripe(text: str, width: int) -> tuple[int, int]:
     if not 0 <= start < stop <= width:
         raise InputError(f"Invalid stripe {text!r}. Expected 0 <= START < STOP <= {width} (the width)")
     return start, stop
+
+
+def _shapes(height: int, width: int) -> torch.Tensor:
+    """Flat grey shapes on a dark ground: a disc, a square, a triangle and a ring.
+
+    Edges in every direction and of several contrasts, for edge detectors; each
+    pixel averages 4x4 samples, so the edges are anti-aliased as in a photograph.
+    """
+    s = 4
+    y = (torch.arange(height * s, dtype=torch.float64)[:, None] + 0.5) / (height * s)  # (H*s, 1) in (0, 1)
+    x = (torch.arange(width * s, dtype=torch.float64)[None, :] + 0.5) / (width * s)  # (1, W*s)
+    X = torch.full((height * s, width * s), 0.2, dtype=torch.float64)
+    X[(x - 0.3) ** 2 + (y - 0.3) ** 2 < 0.18**2] = 0.9  # disc
+    X[((x - 0.72).abs() < 0.16) & ((y - 0.7).abs() < 0.16)] = 0.6  # square
+    X[(y > 0.08) & (y < 0.42) & ((x - 0.76).abs() < (y - 0.08) * 0.6)] = 0.75  # triangle, apex up
+    r2 = (x - 0.27) ** 2 + (y - 0.74) ** 2
+    X[(r2 < 0.16**2) & (r2 > 0.09**2)] = 0.45  # ring
+    return X.reshape(height, s, width, s).mean(dim=(1, 3)).float()
 
 
 def _noise(height: int, width: int, seed: int, sigma: float) -> torch.Tensor:
@@ -108,6 +126,8 @@ def make_image(config: SynthConfig | None = None, **overrides) -> torch.Tensor:
         X = (((cols - rows) % c.width < start) | ((cols - rows) % c.width >= stop)).float()
     elif c.pattern == "checker":
         X = (((rows // c.cell) + (cols // c.cell)) % 2 == 0).float()
+    elif c.pattern == "shapes":
+        X = _shapes(c.height, c.width)
     else:
         X = _noise(c.height, c.width, c.seed, c.smooth)
     return X.T.contiguous() if c.horizontal else X

@@ -48,6 +48,13 @@ def run_cli(*args: str, cwd: Path | None = None, input: bytes | None = None, env
     )
 
 
+def start_cli(*args: str, cwd: Path | None = None, env: dict | None = None, **popen) -> subprocess.Popen:
+    """Start the installed console script without waiting: for signals, resource limits, pipes."""
+    popen.setdefault("stdout", subprocess.PIPE)
+    popen.setdefault("stderr", subprocess.PIPE)
+    return subprocess.Popen([*cli_exe(), *args], cwd=cwd, env={**os.environ, **(env or {})}, **popen)
+
+
 @pytest.fixture
 def cli():
     return runner

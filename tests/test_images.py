@@ -127,3 +127,116 @@ def test_failed_write_leaves_old_file(tmp_path):
         write_image(target.with_suffix(".xyz"), np.zeros((2, 2)))
     assert target.read_bytes() == b"old"
     assert [p.name for p in tmp_path.iterdir()] == ["a.png"]
+
+
+# Every output format, round-tripped.
+
+
+def test_8bit_png_roundtrip_is_exact_on_levels(tmp_path):
+    values = (np.arange(256, dtype=np.float64).reshape(16, 16) / 255).astype(np.float32)
+    write_image(tmp_path / "a.png", values, scale="clip")
+    assert np.asarray(Image.open(tmp_path / "a.png")).dtype == np.uint8
+    np.testing.assert_array_equal(read_image(tmp_path / "a.png"), values)
+
+
+def test_16bit_png_roundtrip_is_exact_on_levels(tmp_path):
+    levels = np.random.default_rng(1).integers(0, 65536, (9, 11))
+    values = (levels / 65535).astype(np.float32)
+    write_image(tmp_path / "a.png", values, scale="clip", bit_depth=16)
+    with Image.open(tmp_path / "a.png") as image:
+        assert image.mode.startswith("I")  # 16-bit grey, not 8-bit
+        np.testing.assert_array_equal(np.asarray(image).astype(np.int64), levels)
+    np.testing.assert_array_equal(read_image(tmp_path / "a.png"), values)
+
+
+@pytest.mark.parametrize(("scale", "expected"), [("minmax", [0, 32768, 65535]), ("signed", [0, 32768, 65535])])
+def test_16bit_scales(scale, expected):
+    assert to_picture(np.array([[-1.0, 0.0, 1.0]]), scale, bit_depth=16).tolist() == [expected]
+
+
+def test_colour_png_roundtrip(tmp_path):
+    rgb = (np.random.default_rng(2).integers(0, 256, (5, 7, 3)) / 255).astype(np.float32)
+    write_image(tmp_path / "a.png", rgb, scale="clip")
+    with Image.open(tmp_path / "a.png") as image:
+        assert image.mode == "RGB"
+    np.testing.assert_array_equal(read_image(tmp_path / "a.png", channels="each"), rgb)
+
+
+def test_colour_npy_roundtrip(tmp_path):
+    rgb = np.random.default_rng(3).standard_normal((4, 6, 3)).astype(np.float32)
+    write_image(tmp_path / "a.npy", rgb)
+    np.testing.assert_array_equal(read_image(tmp_path / "a.npy", channels="each"), rgb)
+    # Read as luma, the same file becomes one plane.
+    np.testing.assert_allclose(read_image(tmp_path / "a.npy"), rgb @ np.array(LUMA, dtype=np.float32), atol=1e-6)
+
+
+def test_float_tiff_is_32bit(tmp_path):
+    values = np.array([[-1.5, 1e-8, 3e5]], dtype=np.float32)
+    write_image(tmp_path / "a.tif", values)
+    with Image.open(tmp_path / "a.tif") as image:
+        assert image.mode == "F"
+    np.testing.assert_array_equal(read_image(tmp_path / "a.tif"), values)
+
+
+@pytest.mark.parametrize(
+    ("suffix", "kwargs", "message"),
+    [
+        (".tif", {}, "A float TIFF holds one plane"),
+        (".png", {"bit_depth": 16}, "16-bit output needs a single-plane .png"),
+    ],
+)
+def test_colour_refused_where_the_format_has_one_plane(tmp_path, suffix, kwargs, message):
+    with pytest.raises(InputError, match=message):
+        write_image(tmp_path / f"a{suffix}", np.zeros((2, 2, 3)), **kwargs)
+    assert list(tmp_path.iterdir()) == []
+
+
+# stdin and stdout.
+
+
+class _Stream:
+    """A text stream with a binary buffer, as sys.stdin and sys.stdout are."""
+
+    def __init__(self, data: bytes = b""):
+        import io
+
+        self.buffer = io.BytesIO(data)
+
+
+def test_read_input_from_stdin(monkeypatch):
+    import io
+
+    from convlearn.images import read_input
+
+    buffer = io.BytesIO()
+    Image.fromarray(np.array([[0, 255]], dtype=np.uint8)).save(buffer, format="PNG")
+    monkeypatch.setattr("sys.stdin", _Stream(buffer.getvalue()))
+    assert read_input("-").tolist() == [[0.0, 1.0]]
+
+
+def test_read_input_empty_stdin(monkeypatch):
+    from convlearn.images import read_input
+
+    monkeypatch.setattr("sys.stdin", _Stream(b""))
+    with pytest.raises(ImageReadError, match="<stdin>: the file is empty"):
+        read_input("-")
+
+
+@pytest.mark.parametrize("fmt", ["png", "npy", "tif"])
+def test_write_output_to_stdout_roundtrips(monkeypatch, fmt):
+    from convlearn.images import decode_image, write_output
+
+    stream = _Stream()
+    monkeypatch.setattr("sys.stdout", stream)
+    values = np.array([[0.0, 0.5, 1.0]], dtype=np.float32)
+    assert write_output("-", values, scale="clip", fmt=fmt) == "-"
+    back = decode_image(stream.buffer.getvalue())
+    np.testing.assert_allclose(back, values, atol=0.5 / 255 if fmt == "png" else 0)
+
+
+def test_write_output_bad_format(monkeypatch):
+    from convlearn.images import write_output
+
+    monkeypatch.setattr("sys.stdout", _Stream())
+    with pytest.raises(InputError, match="^Invalid format 'gif'. Expected one of: png, tif, npy$"):
+        write_output("-", np.zeros((2, 2)), fmt="gif")

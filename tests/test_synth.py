@@ -48,6 +48,6 @@ def test_noise_is_seeded_and_unit():
 
 def test_bad_pattern():
     with pytest.raises(
-        InputError, match="^Invalid pattern 'waves'. Expected one of: stripes, diagonal, checker, noise$"
+        InputError, match="^Invalid pattern 'waves'. Expected one of: stripes, diagonal, checker, noise, shapes$"
     ):
         make_image(pattern="waves")

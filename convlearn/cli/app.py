@@ -5,72 +5,187 @@ Nothing here imports torch: ``convlearn --help`` and ``--version`` stay fast.
 
 from __future__ import annotations
 
+import errno
 import os
 import sys
-from importlib.metadata import PackageNotFoundError, version
+import traceback
+import warnings
 
 import typer
 from typer.core import TyperGroup
 
 from convlearn.errors import ConvlearnError
 
-_debug = {"on": os.environ.get("CONVLEARN_DEBUG", "") not in ("", "0")}
+#: Exit codes, documented in the README's "Errors and exit codes" table.
+EXIT_RUNTIME, EXIT_USAGE, EXIT_INTERRUPTED = 1, 2, 130
+
+_debug = {"on": False}
+
+
+def _env_debug() -> bool:
+    return os.environ.get("CONVLEARN_DEBUG", "") not in ("", "0")
 
 
 def _package_version() -> str:
-    try:
-        return version("convlearn")
-    except PackageNotFoundError:  # running from a source tree that was not installed
-        from convlearn import __version__
+    # convlearn.__version__ is the one source (pyproject.toml reads it), and
+    # unlike importlib.metadata it costs --version no start-up time.
+    from convlearn import __version__
 
-        return __version__
+    return __version__
 
 
 # Typer >= 0.20 vendors click; older releases use click itself. Find its
-# ClickException either way, so usage errors pass through untouched.
+# ClickException either way, so usage errors pass through untouched (exit 2).
 _ClickException = next(c for c in typer.BadParameter.__mro__ if c.__name__ == "ClickException")
 _PASS_THROUGH = (typer.Exit, typer.Abort, _ClickException)
+
+#: What each command can lower when it runs out of memory.
+_OOM_ADVICE = {
+    "detect": "use smaller or fewer images (crop or downscale them) or a smaller --kernel",
+    "learn": "use smaller or fewer --input/--target pairs or a smaller --kernel-size",
+    "synth": "use a smaller --height and --width",
+}
+#: Options that bound memory, named in the advice when the command has them.
+_OOM_KNOBS = ("--tile", "--tile-size", "--batch-size", "--chunk-size")
+
+
+def _print_error(message: str) -> None:
+    """One line on stderr: ``Error: message``. Newlines are folded so it stays one line."""
+    from rich.markup import escape
+
+    from convlearn.display import stderr
+
+    line = " ".join(message.split())
+    try:
+        stderr.print(f"[bold red]Error:[/] {escape(line)}", markup=True, highlight=False)
+    except OSError:  # stderr itself is gone; the exit code still tells
+        pass
 
 
 def fail(message: str, code: int) -> typer.Exit:
     """Print one error line on stderr and build the Exit that carries ``code``."""
-    from convlearn.display import stderr
-
-    stderr.print(f"[bold red]Error:[/] {message}", markup=True, highlight=False)
+    _print_error(message)
     return typer.Exit(code)
+
+
+def _silence_stdout() -> None:
+    """Point stdout at /dev/null so the interpreter's last flush cannot fail again."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    except (OSError, ValueError, AttributeError):
+        pass
+
+
+def _is_out_of_memory(e: BaseException) -> bool:
+    if isinstance(e, MemoryError):
+        return True
+    # torch.OutOfMemoryError (CUDA), and the CPU allocator's RuntimeError; by
+    # name, so that this module does not import torch.
+    if any(c.__name__ == "OutOfMemoryError" for c in type(e).__mro__):
+        return True
+    text = str(e)
+    return isinstance(e, RuntimeError) and ("out of memory" in text.lower() or "can't allocate memory" in text)
+
+
+def _out_of_memory_message(e: BaseException, command: str | None, options: set[str]) -> str:
+    on_gpu = "CUDA" in str(e) or "cuda" in type(e).__module__
+    where = " on the GPU" if on_gpu else ""
+    name = f" in `convlearn {command}`" if command else ""
+    advice = [_OOM_ADVICE.get(command or "", "use a smaller input")]
+    advice += [f"a smaller {knob}" for knob in _OOM_KNOBS if knob in options]
+    if on_gpu and "--device" in options:
+        advice.append("run with --device cpu")
+    return f"Out of memory{where}{name}. To fit, " + ", or ".join(advice)
+
+
+def describe(e: BaseException, command: str | None = None, options: set[str] | None = None) -> tuple[int, str | None]:
+    """The exit code and the one-line message for an exception that reached the boundary.
+
+    Args:
+        e: the exception.
+        command: the subcommand that ran, for advice on memory.
+        options: that command's option names, for advice on memory.
+
+    Returns:
+        ``(exit code, message)``; the message is None for a broken stdout pipe
+        (``convlearn ... | head``), which exits 1 quietly, as Rich and Typer do.
+
+    >>> describe(KeyboardInterrupt())
+    (130, 'Interrupted (Ctrl-C)')
+    """
+    options = options or set()
+    if isinstance(e, ConvlearnError):
+        return e.exit_code, str(e)
+    if isinstance(e, KeyboardInterrupt):
+        return EXIT_INTERRUPTED, "Interrupted (Ctrl-C)"
+    if isinstance(e, BrokenPipeError) or (isinstance(e, OSError) and e.errno == errno.EPIPE):
+        return EXIT_RUNTIME, None
+    if _is_out_of_memory(e):
+        return EXIT_RUNTIME, _out_of_memory_message(e, command, options)
+    if isinstance(e, OSError) and e.filename is not None:
+        return EXIT_RUNTIME, f"Cannot access {str(e.filename)!r}: {e.strerror or e}"
+    return EXIT_RUNTIME, f"internal error: {type(e).__name__}: {e} (run with --debug for the traceback)"
+
+
+def _pass_flags_through(params) -> None:
+    """Start-up: give the group's unset bool flags a pass-through instead of a pydantic validator.
+
+    Typer (0.2x) builds a pydantic validator for every option it processes,
+    even for ``--help`` or ``--install-completion`` left unset, only to pass
+    their None through; importing pydantic for that cost ``convlearn CMD
+    --help`` and shell completion about 0.1 s. Flags give None or a bool, which
+    the pass-through keeps as they are. Other Typer versions: nothing to do.
+    """
+    try:
+        from typer._coercion import PassThroughRuntimeParam
+    except ImportError:
+        return
+    for p in params:
+        desc = getattr(p, "type_descriptor", None)
+        if desc is None or desc.annotation is not bool or getattr(p, "envvar", None):
+            continue
+        if getattr(p, "_runtime_param", "unknown") is None:
+            p._runtime_param = PassThroughRuntimeParam(annotation=bool, parameter_info=desc.parameter_info)
 
 
 class BoundaryGroup(TyperGroup):
     """Runs every command inside the error boundary.
 
-    - convlearn's own errors: one line on stderr, their exit code (2 input, 1 run time);
-    - Ctrl-C: exit 130 (commands that must save work catch it themselves first);
+    - convlearn's own errors: one line on stderr, their exit code (2 input, 1 run time, 130 interrupted);
+    - Ctrl-C: one line, exit 130 (commands that must save work catch it first, then raise Interrupted);
+    - out of memory: one line that says what to lower, exit 1;
+    - a closed stdout pipe (``convlearn ... | head``): quiet, exit 1 (Rich does the same);
     - anything else: one line naming it as an internal error, exit 1.
 
-    ``--debug`` (or ``CONVLEARN_DEBUG=1``) lets the traceback through instead.
+    ``--debug`` (or ``CONVLEARN_DEBUG=1``) prints the traceback too, with the same exit code.
     """
+
+    def parse_args(self, ctx, args):
+        _pass_flags_through(self.get_params(ctx))
+        return super().parse_args(ctx, args)
 
     def invoke(self, ctx):
         try:
-            return super().invoke(ctx)
+            with warnings.catch_warnings():
+                # Pillow warns about damaged metadata in files it still reads; on a
+                # terminal that is noise around the result or the one-line error.
+                warnings.filterwarnings("ignore", category=UserWarning, module=r"PIL\.")
+                return super().invoke(ctx)
         except _PASS_THROUGH:
             raise
-        except ConvlearnError as e:
-            if _debug["on"]:
-                raise
-            raise fail(str(e), e.exit_code) from None
-        except KeyboardInterrupt:
-            if _debug["on"]:
-                raise
-            raise fail("interrupted", 130) from None
-        except MemoryError:
-            if _debug["on"]:
-                raise
-            raise fail("out of memory; use a smaller image or batch, or another device", 1) from None
-        except Exception as e:  # the boundary: no traceback unless --debug
-            if _debug["on"]:
-                raise
-            raise fail(f"internal error: {type(e).__name__}: {e} (run with --debug for the traceback)", 1) from None
+        except (Exception, KeyboardInterrupt) as e:
+            command = ctx.invoked_subcommand
+            sub = self.get_command(ctx, command) if command else None
+            options = {o for p in getattr(sub, "params", []) for o in getattr(p, "opts", [])}
+            code, message = describe(e, command, options)
+            if message is None:  # stdout's reader has gone: nothing to tell it
+                _silence_stdout()
+                raise typer.Exit(code) from None
+            if _debug["on"] or _env_debug():
+                traceback.print_exception(e)
+            raise fail(message, code) from None
 
 
 app = typer.Typer(
@@ -94,16 +209,34 @@ def main_options(
     version_: bool = typer.Option(
         False, "--version", "-V", callback=_show_version, is_eager=True, help="Print the version and exit."
     ),
-    debug: bool = typer.Option(False, "--debug", help="Show full tracebacks instead of one-line errors."),
+    debug: bool = typer.Option(
+        False, "--debug", help="Also print the full traceback of an error (or set CONVLEARN_DEBUG=1)."
+    ),
 ) -> None:
     """Edge detection and kernel learning on images, by 2-D cross-correlation in PyTorch."""
-    _debug["on"] = _debug["on"] or debug
+    _debug["on"] = debug or _env_debug()
 
 
 def main() -> None:
-    """Console-script entry point."""
-    # Register the commands (each module adds itself to ``app``).
-    from convlearn.cli import commands  # noqa: F401
+    """Console-script entry point.
 
-    app(prog_name="convlearn")
-    sys.exit(0)
+    Typer exits through SystemExit; what reaches here besides is Ctrl-C before
+    a command started (while importing) and a stdout closed under us.
+    """
+    try:
+        # Register the commands (each module adds itself to ``app``).
+        from convlearn.cli import commands  # noqa: F401
+
+        app(prog_name="convlearn")
+        code: int | str | None = 0
+    except SystemExit as e:
+        code = e.code
+    except KeyboardInterrupt:
+        _print_error("Interrupted (Ctrl-C)")
+        code = EXIT_INTERRUPTED
+    try:
+        sys.stdout.flush()
+    except (BrokenPipeError, ValueError):
+        _silence_stdout()
+        code = code or EXIT_RUNTIME
+    sys.exit(code)

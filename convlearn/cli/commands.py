@@ -1,3 +1,3 @@
 """Imports every command module so that each registers itself on the app."""
 
-from convlearn.cli import detect, learn, synth  # noqa: F401
+from convlearn.cli import detect, export, kernels, learn, synth  # noqa: F401

@@ -13,7 +13,7 @@ from convlearn.cli.options import KERNEL_HELP
 @app.command()
 def synth(
     output: Path = typer.Argument(Path("stripes.png"), help="Where to write the image (.png, .tif or .npy)."),
-    pattern: str = typer.Option("stripes", "--pattern", "-p", help="stripes, diagonal, checker or noise."),
+    pattern: str = typer.Option("stripes", "--pattern", "-p", help="stripes, diagonal, checker, noise or shapes."),
     height: int = typer.Option(6, "--height", min=1, help="Rows (the notebook's 6)."),
     width: int = typer.Option(8, "--width", min=1, help="Columns (the notebook's 8)."),
     stripe: str | None = typer.Option(

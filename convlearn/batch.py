@@ -1,0 +1,418 @@
+"""Many files through one command: collect the inputs, name the outputs, decode ahead.
+
+- :func:`collect_inputs` turns files, directories (``recursive``) and globs into
+  :class:`Source` items, each with the name it keeps under ``--output DIR``;
+- :func:`plan_outputs` names every output and refuses collisions and outputs
+  that would overwrite an input;
+- :func:`prefetch` decodes the next files on background threads while the
+  caller filters the current ones; :func:`group_batches` stacks neighbours of
+  one shape into a batch for the device;
+- :class:`FileResult` and :class:`BatchReport` say what happened to each file,
+  so a file that fails is reported at the end instead of stopping the rest.
+
+Nothing here imports torch.
+"""
+
+from __future__ import annotations
+
+import glob
+import os
+import re
+import threading
+import time
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from convlearn.errors import InputError
+from convlearn.files import check_not_input, make_output_dir
+from convlearn.images import IMAGE_SUFFIXES, OUTPUT_FORMATS, STDIO
+
+__all__ = [
+    "INPUT_SUFFIXES",
+    "BatchReport",
+    "FileResult",
+    "Loaded",
+    "Source",
+    "collect_inputs",
+    "group_batches",
+    "plan_outputs",
+    "prefetch",
+]
+
+#: Files picked up from a directory (a file named on the command line is read whatever its suffix).
+INPUT_SUFFIXES = (*IMAGE_SUFFIXES, ".npy")
+_MAGIC = re.compile(r"[*?[]")
+
+
+@dataclass(frozen=True)
+class Source:
+    """One input: where to read it, and the name its result keeps under ``--output DIR``."""
+
+    path: str  # as given or found; "-" is stdin
+    name: Path  # e.g. "a.png", or "sub/a.png" under a directory read with --recursive
+
+
+@dataclass
+class FileResult:
+    """What happened to one input."""
+
+    source: str
+    output: str | None = None
+    angle_output: str | None = None
+    shape: tuple[int, ...] = ()
+    min: float | None = None
+    max: float | None = None
+    mean: float | None = None
+    threshold: float | list[float] | None = None  # the one used, when --threshold was asked for
+    seconds: float = 0.0  # reading + this file's share of its batch on the device + writing
+    error: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None
+
+    def to_json(self) -> dict[str, Any]:
+        """The ``--json`` record: shape, min, max, mean, output path and time taken."""
+        if self.error is not None:
+            return {"input": self.source, "error": self.error}
+        data: dict[str, Any] = {
+            "input": self.source,
+            "output": self.output,
+            "shape": list(self.shape),
+            "min": self.min,
+            "max": self.max,
+            "mean": self.mean,
+            "seconds": round(self.seconds, 6),
+        }
+        if self.angle_output is not None:
+            data["angle_output"] = self.angle_output
+        if self.threshold is not None:
+            data["threshold"] = self.threshold
+        return data
+
+
+@dataclass
+class BatchReport:
+    """Every input's :class:`FileResult`, in input order, and what was left undone."""
+
+    sources: list[Source]
+    results: list[FileResult] = field(default_factory=list)
+
+    @property
+    def failed(self) -> list[FileResult]:
+        return [r for r in self.results if not r.ok]
+
+    @property
+    def done(self) -> list[FileResult]:
+        return [r for r in self.results if r.ok]
+
+    @property
+    def not_done(self) -> list[str]:
+        """The inputs that have no result yet (after Ctrl-C)."""
+        seen = {r.source for r in self.results}
+        return [s.path for s in self.sources if s.path not in seen]
+
+    def interrupted_message(self, limit: int = 20) -> str:
+        """``Interrupted after 3 of 10 files; not done: d.png, e.png, ...``."""
+        left = self.not_done
+        names = ", ".join(left[:limit]) + (f", ... ({len(left) - limit} more)" if len(left) > limit else "")
+        failed = f" ({len(self.failed)} failed)" if self.failed else ""
+        return (
+            f"Interrupted after {len(self.results)} of {len(self.sources)} files{failed}; "
+            f"not done: {names or 'none'}. Every output written is complete"
+        )
+
+
+def _files_in(directory: Path, recursive: bool) -> list[Path]:
+    found = directory.rglob("*") if recursive else directory.iterdir()
+    keep = []
+    for f in found:
+        rel = f.relative_to(directory)
+        if any(part.startswith(".") for part in rel.parts):  # hidden files and folders, e.g. .git
+            continue
+        if f.suffix.lower() in INPUT_SUFFIXES and f.is_file():
+            keep.append(f)
+    return sorted(keep)
+
+
+def _glob_root(pattern: str) -> Path:
+    """The leading folders of a glob that hold no wildcard: names are kept relative to them."""
+    parts = Path(pattern).parts
+    fixed = []
+    for part in parts[:-1]:
+        if _MAGIC.search(part):
+            break
+        fixed.append(part)
+    return Path(*fixed) if fixed else Path(".")
+
+
+def collect_inputs(specs: Sequence[str | os.PathLike], *, recursive: bool = False) -> list[Source]:
+    """Expand files, directories and globs into the list of inputs.
+
+    Args:
+        specs: what the user gave. A directory gives its image files
+            (:data:`INPUT_SUFFIXES`, hidden ones skipped), in name order; a
+            pattern with ``*``, ``?`` or ``[`` that is not itself a file is a glob
+            (``**`` spans folders with ``recursive``); anything else is one file,
+            read later, so a missing one fails on its own. ``-`` is stdin and
+            must come alone.
+        recursive: also look in subdirectories.
+
+    Returns:
+        The inputs, each once, in the order given.
+
+    Raises:
+        InputError: no specs, ``-`` among others, a directory without images or
+            a glob that matches nothing.
+
+    >>> [s.path for s in collect_inputs(["-"])]
+    ['-']
+    """
+    specs = [str(s) for s in specs]
+    if not specs:
+        raise InputError("No input given. Name image files, directories or globs, or '-' for stdin")
+    if STDIO in specs and len(specs) > 1:
+        raise InputError("'-' (stdin) must be the only input")
+    sources: list[Source] = []
+    for spec in specs:
+        p = Path(spec)
+        if spec == STDIO:
+            sources.append(Source(STDIO, Path("stdin")))
+        elif p.is_dir():
+            files = _files_in(p, recursive)
+            if not files:
+                hint = "" if recursive else " (add --recursive to look in its subdirectories)"
+                raise InputError(f"No images ({', '.join(INPUT_SUFFIXES)}) in directory {spec!r}{hint}")
+            sources += [Source(str(f), f.relative_to(p)) for f in files]
+        elif not p.exists() and _MAGIC.search(spec):
+            root = _glob_root(spec)
+            matches = sorted(glob.glob(spec, recursive=recursive))
+            files = [Path(m) for m in matches if Path(m).is_file()]
+            if not files:
+                raise InputError(f"No files match {spec!r}")
+            sources += [Source(str(f), Path(os.path.relpath(f, root))) for f in files]
+        else:
+            sources.append(Source(spec, Path(p.name)))
+    unique: dict[str, Source] = {}
+    for s in sources:
+        key = s.path if s.path == STDIO else os.path.realpath(s.path)
+        unique.setdefault(key, s)
+    return list(unique.values())
+
+
+def plan_outputs(
+    sources: Sequence[Source],
+    output: str | os.PathLike | None,
+    *,
+    fmt: str = "png",
+    default_tag: str | None = None,
+    as_directory: bool | None = None,
+    what: str = "--output",
+) -> list[str | None]:
+    """Name the output of every input.
+
+    Args:
+        sources: from :func:`collect_inputs`.
+        output: ``-`` (stdout, one input only), a file (one input), or a
+            directory, which keeps each input's name with the ``fmt`` suffix.
+            None: ``STEM_TAG.FMT`` in the current directory when ``default_tag``
+            is given, else no output.
+        fmt: one of :data:`~convlearn.images.OUTPUT_FORMATS`.
+        default_tag: see ``output``.
+        as_directory: force ``output`` to be read as a directory (True) or a
+            file (False); None decides: a directory when it is one already, ends
+            with a separator, or there are several inputs.
+        what: the option's name, for messages.
+
+    Returns:
+        One path (or ``-``, or None) per source. Directories are created.
+
+    Raises:
+        InputError: ``-`` or a file for several inputs, two inputs with one
+            output, or an output that is one of the inputs.
+    """
+    if fmt not in OUTPUT_FORMATS:
+        from convlearn.errors import invalid_choice
+
+        raise invalid_choice("format", fmt, OUTPUT_FORMATS)
+    n = len(sources)
+    if output is None:
+        if default_tag is None:
+            return [None] * n
+        tag = re.sub(r"[^A-Za-z0-9_.-]+", "_", default_tag).strip("_.") or "out"
+        targets = [f"{s.name.stem}_{tag}.{fmt}" if s.path != STDIO else STDIO for s in sources]
+    elif str(output) == STDIO:
+        if n > 1:
+            raise InputError(f"{what} - writes one image to stdout, but there are {n} inputs. Give a directory")
+        targets = [STDIO]
+    else:
+        out = Path(output)
+        directory = as_directory
+        if directory is None:
+            directory = out.is_dir() or str(output).endswith(("/", os.sep)) or n > 1
+        if directory:
+            make_output_dir(out)
+            targets = [str(out / s.name.with_suffix(f".{fmt}")) for s in sources]
+            for sub in sorted({Path(t).parent for t in targets} - {out}):  # --recursive keeps subfolders
+                make_output_dir(sub)
+        else:
+            if n > 1:
+                raise InputError(f"{what} {str(output)!r} is a file, but there are {n} inputs. Give a directory")
+            targets = [str(out)]
+    _check_targets(sources, targets)
+    return targets
+
+
+def _file_id(path: str) -> tuple[int, int] | None:
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    return st.st_dev, st.st_ino
+
+
+def _check_targets(sources: Sequence[Source], targets: Sequence[str | None]) -> None:
+    """Refuse two inputs with one output, and an output that is an input (in one pass, not n²)."""
+    inputs_by_path = {os.path.realpath(s.path): s.path for s in sources if s.path != STDIO}
+    inputs_by_id = {_file_id(p): p for p in inputs_by_path.values()}
+    inputs_by_id.pop(None, None)
+    seen: dict[str, str] = {}
+    for s, t in zip(sources, targets, strict=True):
+        if t is None or t == STDIO:
+            continue
+        key = os.path.realpath(t)
+        if key in seen:
+            raise InputError(
+                f"Inputs {seen[key]!r} and {s.path!r} would both be written to {t!r}. "
+                "Rename one, or write them to separate directories"
+            )
+        seen[key] = s.path
+        clash = inputs_by_path.get(key) or inputs_by_id.get(_file_id(t))
+        if clash is not None:
+            check_not_input(t, [clash])  # raises, with the one message for this mistake
+
+
+@dataclass
+class Loaded:
+    """One input after decoding: its value, or the error that stopped it."""
+
+    index: int
+    source: Source
+    value: Any = None
+    error: BaseException | None = None
+    seconds: float = 0.0
+
+
+class _Prefetcher:
+    """Decode inputs on daemon threads, at most ``depth`` ahead of the consumer, yielded in order."""
+
+    def __init__(self, sources: Sequence[Source], load: Callable[[Source], Any], workers: int, depth: int):
+        self._sources = list(sources)
+        self._load = load
+        self._depth = max(1, depth)
+        self._results: dict[int, Loaded] = {}
+        self._cond = threading.Condition()
+        self._next = 0  # the next index a worker takes
+        self._consumed = 0  # the consumer has taken everything below this
+        self._stopped = False
+        self._threads = [
+            threading.Thread(target=self._work, name=f"convlearn-decode-{i}", daemon=True) for i in range(workers)
+        ]
+        for t in self._threads:
+            t.start()
+
+    def _run(self, i: int) -> Loaded:
+        source = self._sources[i]
+        t0 = time.perf_counter()
+        try:
+            value = self._load(source)
+        except Exception as e:  # reported per file; the consumer decides
+            return Loaded(i, source, None, e, time.perf_counter() - t0)
+        return Loaded(i, source, value, None, time.perf_counter() - t0)
+
+    def _work(self) -> None:
+        while True:
+            with self._cond:
+                while (
+                    not self._stopped and self._next < len(self._sources) and self._next >= self._consumed + self._depth
+                ):
+                    self._cond.wait()
+                if self._stopped or self._next >= len(self._sources):
+                    return
+                i = self._next
+                self._next += 1
+            loaded = self._run(i)
+            with self._cond:
+                self._results[i] = loaded
+                self._cond.notify_all()
+
+    def __iter__(self) -> Iterator[Loaded]:
+        for i in range(len(self._sources)):
+            if not self._threads:
+                yield self._run(i)  # no workers: decode here, in order
+                continue
+            with self._cond:
+                while i not in self._results:
+                    self._cond.wait(0.1)  # a timeout keeps Ctrl-C prompt
+                loaded = self._results.pop(i)
+                self._consumed = i + 1
+                self._cond.notify_all()
+            yield loaded
+
+    def close(self) -> None:
+        with self._cond:
+            self._stopped = True
+            self._results.clear()
+            self._cond.notify_all()
+
+
+def prefetch(
+    sources: Sequence[Source], load: Callable[[Source], Any], *, workers: int = 2, depth: int = 16
+) -> _Prefetcher:
+    """Decode ``sources`` with ``load`` on ``workers`` background threads, in order.
+
+    The threads run at most ``depth`` files ahead of the consumer, so memory stays
+    bounded; with ``workers=0`` each file is decoded when it is asked for. A
+    failing ``load`` does not stop the others: its :class:`Loaded` carries the
+    error. Call ``close()`` when stopping early (the threads are daemons, so an
+    interrupted run does not wait for them).
+
+    >>> [x.value for x in prefetch([Source("a", Path("a"))], lambda s: s.path.upper(), workers=1)]
+    ['A']
+    """
+    return _Prefetcher(sources, load, workers, depth)
+
+
+def group_batches(
+    loaded: Iterable[Loaded], *, max_items: int, max_pixels: int, shape_of: Callable[[Any], tuple[int, ...]]
+) -> Iterator[list[Loaded]]:
+    """Group neighbouring inputs of one shape into batches for the device.
+
+    A batch holds at most ``max_items`` inputs and (beyond its first) at most
+    ``max_pixels`` values; an input that failed to load comes alone, at once.
+    """
+    pending: list[Loaded] = []
+    pixels = 0
+    for item in loaded:
+        if item.error is not None:
+            if pending:
+                yield pending
+                pending, pixels = [], 0
+            yield [item]
+            continue
+        shape = shape_of(item.value)
+        size = 1
+        for d in shape:
+            size *= d
+        if pending and (shape_of(pending[0].value) != shape or pixels + size > max_pixels):
+            yield pending
+            pending, pixels = [], 0
+        pending.append(item)
+        pixels += size
+        if len(pending) >= max_items:
+            yield pending
+            pending, pixels = [], 0
+    if pending:
+        yield pending

@@ -1,0 +1,38 @@
+"""``convlearn export``: print a kernel in OpenCV's, SciPy's, ImageMagick's or Pillow's own syntax."""
+
+from __future__ import annotations
+
+import typer
+
+from convlearn.cli.app import app
+from convlearn.cli.options import KERNEL_HELP
+
+
+@app.command()
+def export(
+    kernel: str = typer.Argument(..., help="The kernel: a file written by learn --output, or any spec. " + KERNEL_HELP),
+    to: str = typer.Option(..., "--to", help="opencv, scipy, imagemagick, pillow or json."),
+    max_level: float = typer.Option(
+        255.0,
+        "--max-level",
+        help="The images' largest level, to turn a bias learned on [0, 1] images into the tool's units: "
+        "255 for 8-bit, 65535 for 16-bit, 1 for float images.",
+    ),
+    decimals: int | None = typer.Option(
+        None, "--decimals", help="Round values to this many decimal places (default: exact)."
+    ),
+) -> None:
+    """Print a kernel in another tool's syntax and semantics, so that the tool computes what corr2d does.
+
+    OpenCV's filter2D and SciPy's ndimage.correlate correlate, so the kernel is
+    used as it is. ImageMagick's -morphology Convolve reflects the kernel, so it
+    is written rotated by 180 degrees. Pillow's ImageFilter.Kernel flips the
+    rows, so they are written bottom to top; it takes only 3x3 and 5x5.
+    """
+    from convlearn.errors import invalid_choice
+    from convlearn.export import TOOLS, export_kernel
+    from convlearn.kernels import parse_kernel
+
+    if to not in TOOLS:
+        raise invalid_choice("tool", to, TOOLS)
+    typer.echo(export_kernel(parse_kernel(kernel), to, max_level=max_level, decimals=decimals))

@@ -1,0 +1,111 @@
+"""``convlearn kernels``: the built-in kernels, their matrices and conventions; or one kernel."""
+
+from __future__ import annotations
+
+import typer
+
+from convlearn.cli.app import app
+
+CORRELATION_NOTE = (
+    "Every kernel is applied by correlation, without flipping it: "
+    "Y[i, j] = sum K[a, b] * X[i + a - ay, j + b - ax], as cv2.filter2D and scipy.ndimage.correlate do "
+    "(the anchor (ay, ax) is (0, 0) in --mode valid, the centre (h//2, w//2) in --mode same). "
+    "x runs to the right and y down. Signs follow OpenCV, or scikit-image where OpenCV has no such kernel."
+)
+
+
+def _number(v: float) -> str:
+    return str(int(v)) if float(v).is_integer() else f"{v:.4g}"
+
+
+def _matrix(weight) -> str:
+    """The kernel as aligned rows of numbers, signs coloured as in the kernel tables."""
+    cells = [[_number(v) for v in row] for row in weight.tolist()]
+    width = max(len(c) for row in cells for c in row)
+    lines = []
+    for row, values in zip(cells, weight.tolist(), strict=True):
+        parts = []
+        for text, v in zip(row, values, strict=True):
+            style = "red" if v < 0 else "green" if v > 0 else "dim"
+            parts.append(f"[{style}]{text.rjust(width)}[/]")
+        lines.append(" ".join(parts))
+    return "\n".join(lines)
+
+
+def _magick(weight, anchor: tuple[int, int]) -> str:
+    h, w = weight.shape
+    ay, ax = anchor
+    return f"'{w}x{h}+{ax}+{ay}: " + " ".join(_number(v) for v in weight.ravel()) + "'"
+
+
+@app.command()
+def kernels(
+    spec: str | None = typer.Argument(
+        None,
+        help="A kernel to show: a built-in name (sobel-x, gaussian:5,1.2...), an ImageMagick string "
+        "'3x3: 1,0,-1 2,0,-2 1,0,-1', an inline matrix '1,0,-1;2,0,-2;1,0,-1' or a .json/.npy file. "
+        "Leave it out to list the built-ins.",
+        show_default=False,
+    ),
+    json_: bool = typer.Option(False, "--json", help="Print the kernel as JSON, as detect --kernel reads it."),
+) -> None:
+    """List the built-in kernels with their matrices and sign conventions, or show one.
+
+    Kernels are correlation kernels (no flip), as in cv2.filter2D. ImageMagick's
+    -morphology Convolve flips a kernel before use (its Correlate does not), so
+    the same kernel string is applied rotated by 180 degrees there.
+    """
+    import json
+
+    from rich.markup import escape
+    from rich.table import Table
+
+    from convlearn.display import kernel_table, stdout
+    from convlearn.kernels import KERNELS, gradient_pair, kernel_to_json, parse_kernel
+
+    if spec is None:
+        if json_:
+            data = {name: info.make([]).tolist() for name, info in KERNELS.items()}
+            typer.echo(json.dumps(data, indent=2))
+            return
+        table = Table(title="Built-in kernels", caption=escape(CORRELATION_NOTE), show_lines=True, header_style="bold")
+        table.add_column("name", no_wrap=True)
+        table.add_column("matrix (defaults)", no_wrap=True)
+        table.add_column("convention")
+        table.add_column("pair (--magnitude)", no_wrap=True)
+        for name, info in KERNELS.items():
+            weight = info.make([])
+            label = name if not info.usage else f"{info.usage}\n[dim]shown: {name}:{weight.shape[0]}[/]"
+            if info.pair:
+                gx, gy = (name, info.pair) if info.axis == "x" else (info.pair, name)
+                pair = f"gx {gx}\ngy {gy}"
+            else:
+                pair = "[dim]gx itself\ngy its transpose[/]"
+            table.add_row(label, _matrix(weight), escape(info.convention), pair)
+        stdout.print(table)
+        return
+
+    K = parse_kernel(spec)
+    if json_:
+        typer.echo(kernel_to_json(K), nl=False)
+        return
+    h, w = K.shape
+    ay, ax = K.origin
+    stdout.print(kernel_table(K.weight, f"{K.name} ({h}x{w})", K.bias))
+    info = KERNELS.get(K.name.split(":", 1)[0])
+    if info is not None:
+        stdout.print(f"[bold]convention:[/] {escape(info.convention)}", highlight=False)
+    gx, gy = gradient_pair(K)
+    stdout.print(f"[bold]--magnitude pairs it as:[/] gx = {escape(gx.name)}, gy = {escape(gy.name)}", highlight=False)
+    stdout.print(f"[bold]anchor for --mode same:[/] row {ay}, column {ax}", highlight=False)
+    stdout.print(
+        "[bold]same numbers elsewhere:[/] "
+        f"cv2.filter2D(img, cv2.CV_32F, K, anchor=({ax}, {ay}), borderType=cv2.BORDER_REFLECT_101) "
+        "= detect --mode same --border reflect; "
+        f"ImageMagick -morphology Correlate {_magick(K.weight, (ay, ax))} "
+        "(Convolve would need the kernel rotated 180 degrees: "
+        f"-morphology Convolve {_magick(K.weight[::-1, ::-1], (h - 1 - ay, w - 1 - ax))})",
+        highlight=False,
+        markup=True,
+    )
+    stdout.print(CORRELATION_NOTE, style="dim", highlight=False, markup=False)

@@ -1,0 +1,231 @@
+"""A kernel in other tools' syntax *and semantics*: OpenCV, SciPy, ImageMagick, Pillow, JSON.
+
+convlearn's kernels are correlation kernels: ``Y[i, j] = sum K[a, b] X[i + a - ay, j + b - ax] + bias``,
+anchored at ``(ay, ax) = (h // 2, w // 2)`` unless a kernel says otherwise. Each
+tool reads a kernel its own way, so each export writes what that tool needs to
+compute the same thing:
+
+=============  ==================================  =====================================================
+tool           call                                what it does with the kernel
+=============  ==================================  =====================================================
+opencv         ``cv2.filter2D``                    correlates: the kernel as it is; anchor (x, y), default the centre
+scipy          ``scipy.ndimage.correlate``         correlates: the kernel as it is; ``origin`` 0 is the centre
+imagemagick    ``-morphology Convolve 'WxH+X+Y:'``  convolves: reflects the kernel about its origin, so the
+                                                   kernel is written rotated by 180 degrees, origin mirrored
+pillow         ``ImageFilter.Kernel``              flips the rows (correlates with the kernel upside down),
+                                                   so the rows are written bottom to top; 3x3 and 5x5 only;
+                                                   divides by ``scale`` (default: the kernel's sum), so scale=1
+json           convlearn's kernel file              as ``learn --output`` writes it
+=============  ==================================  =====================================================
+
+The OpenCV, SciPy and Pillow facts were checked here by running those libraries
+(tests/test_export.py applies every exported snippet and compares with corr2d).
+ImageMagick's was read from its source (MagickCore/morphology.c reflects the
+kernel for Convolve; its default origin is ``((w - 1) // 2, (h - 1) // 2)``);
+ImageMagick was not installed here, so that command was not run.
+
+Biases are learned on images scaled to [0, 1]; tools that work in pixel levels
+get ``bias * max_level`` (255 for 8-bit images), ImageMagick a percentage of its
+quantum range.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from convlearn.errors import InputError, invalid_choice
+from convlearn.kernels import Kernel
+
+__all__ = ["PILLOW_SIZES", "TOOLS", "export_kernel", "imagemagick_kernel", "pillow_kernel"]
+
+#: The tools ``convlearn export --to`` writes for.
+TOOLS = ("opencv", "scipy", "imagemagick", "pillow", "json")
+#: The only sizes Pillow's ImageFilter.Kernel accepts.
+PILLOW_SIZES = (3, 5)
+
+
+def _round(v: float, decimals: int | None) -> float:
+    v = float(v)
+    if decimals is not None:
+        v = round(v, decimals)
+    return 0.0 if v == 0 else v  # no "-0.0"
+
+
+def _py(v: float, decimals: int | None) -> str:
+    """A Python float literal that reads back to the same value."""
+    return repr(_round(v, decimals))
+
+
+def _short(v: float, decimals: int | None) -> str:
+    """A number for a command line: integers without ".0"."""
+    v = _round(v, decimals)
+    return str(int(v)) if v.is_integer() and abs(v) < 1e15 else repr(v)
+
+
+def _rows(weight: np.ndarray, decimals: int | None, indent: str) -> str:
+    return "\n".join(f"{indent}[{', '.join(_py(v, decimals) for v in row)}]," for row in weight)
+
+
+def imagemagick_kernel(kernel: Kernel, decimals: int | None = None) -> str:
+    """The ``'WxH+X+Y: ...'`` string for ``-morphology Convolve`` that correlates like ``kernel``.
+
+    Convolve reflects the kernel about its origin, so the values are rotated by
+    180 degrees and the origin ``(ax, ay)`` becomes ``(w - 1 - ax, h - 1 - ay)``.
+
+    >>> imagemagick_kernel(Kernel(np.array([[1.0, 2.0, 3.0]])))
+    '3x1+1+0: 3,2,1'
+    """
+    h, w = kernel.shape
+    ay, ax = kernel.origin
+    rotated = kernel.weight[::-1, ::-1]
+    rows = " ".join(",".join(_short(v, decimals) for v in row) for row in rotated)
+    return f"{w}x{h}+{w - 1 - ax}+{h - 1 - ay}: {rows}"
+
+
+def pillow_kernel(kernel: Kernel) -> np.ndarray:
+    """The values to give ``ImageFilter.Kernel`` so that it correlates like ``kernel``.
+
+    The kernel is placed in the smallest of 3x3 or 5x5 that puts its anchor at
+    the centre (zeros around it), and its rows are reversed, because Pillow
+    correlates with the kernel's rows flipped.
+
+    Returns:
+        float64 array, :math:`(S, S)` with S 3 or 5, in Pillow's row order.
+
+    Raises:
+        InputError: the kernel does not fit a 3x3 or 5x5 around its anchor.
+
+    >>> pillow_kernel(Kernel(np.array([[1.0, -1.0]]))).tolist()
+    [[0.0, 0.0, 0.0], [1.0, -1.0, 0.0], [0.0, 0.0, 0.0]]
+    """
+    h, w = kernel.shape
+    ay, ax = kernel.origin
+    for size in PILLOW_SIZES:
+        top, left = size // 2 - ay, size // 2 - ax
+        if top >= 0 and left >= 0 and top + h <= size and left + w <= size:
+            square = np.zeros((size, size))
+            square[top : top + h, left : left + w] = kernel.weight
+            return square[::-1].copy()
+    raise InputError(
+        f"Pillow's ImageFilter.Kernel takes only 3x3 and 5x5 kernels; this {h}x{w} kernel (anchor {ay},{ax}) "
+        "does not fit in one. Export it --to opencv or --to scipy instead"
+    )
+
+
+def export_kernel(kernel: Kernel, tool: str, *, max_level: float = 255.0, decimals: int | None = None) -> str:
+    """Write a kernel in a tool's own syntax, so that the tool computes what corr2d computes.
+
+    Args:
+        kernel: the kernel (its weight, bias and anchor are all used).
+        tool: one of :data:`TOOLS`.
+        max_level: the image's largest level, to turn the bias (learned on
+            images scaled to [0, 1]) into the tool's units: 255 for 8-bit images,
+            65535 for 16-bit, 1 for float images in [0, 1]. ImageMagick takes a
+            percentage instead.
+        decimals: round values to this many decimal places (learned kernels
+            carry rounding noise such as 3e-9 for 0); None writes each value
+            exactly (the shortest text that reads back the same).
+
+    Returns:
+        The text: a runnable Python snippet (opencv, scipy, pillow; it reads
+        ``image`` and sets ``result``), a shell command (imagemagick) or JSON.
+
+    Raises:
+        InputError: an unknown tool, a bad max_level or decimals, or a kernel Pillow cannot take.
+
+    >>> print(export_kernel(Kernel(np.array([[1.0, -1.0]])), "imagemagick").splitlines()[-1])
+    magick input.png -morphology Convolve '2x1+0+0: -1,1' output.png
+    """
+    if tool not in TOOLS:
+        raise invalid_choice("tool", tool, TOOLS)
+    if not (math.isfinite(max_level) and max_level > 0):
+        raise InputError(f"Invalid max level {max_level}; it must be a positive number such as 255")
+    if decimals is not None and not 0 <= decimals <= 15:
+        raise InputError(f"Invalid decimals {decimals}; use 0 to 15")
+    h, w = kernel.shape
+    ay, ax = kernel.origin
+    centred = (ay, ax) == (h // 2, w // 2)
+    has_bias = kernel.bias is not None
+    bias = kernel.bias or 0.0
+    level = _py(bias * max_level, decimals)
+    unit = f"the bias in levels of {max_level:g} ({_py(bias, decimals)} x {max_level:g})"
+    if tool == "json":
+        rows = ",\n".join(f"    [{', '.join(_py(v, decimals) for v in row)}]" for row in kernel.weight)
+        bias_text = "null" if not has_bias else _py(bias, decimals)
+        return f'{{\n  "kernel": [\n{rows}\n  ],\n  "bias": {bias_text}\n}}'
+    if tool == "opencv":
+        anchor = "" if centred else f", anchor=({ax}, {ay})"
+        return "\n".join(
+            [
+                "# cv2.filter2D correlates: the kernel is used as it is"
+                + (", centred on each pixel." if centred else f", anchor (x, y) = ({ax}, {ay})."),
+                "import cv2",
+                "import numpy as np",
+                "",
+                "kernel = np.array(",
+                "    [",
+                _rows(kernel.weight, decimals, "        "),
+                "    ],",
+                "    dtype=np.float64,",
+                ")",
+                f"result = cv2.filter2D(image, -1, kernel{anchor}, delta={level})  # delta: {unit}"
+                if has_bias
+                else f"result = cv2.filter2D(image, -1, kernel{anchor})",
+            ]
+        )
+    if tool == "scipy":
+        origin = "" if centred else f", origin=({ay - h // 2}, {ax - w // 2})"
+        return "\n".join(
+            [
+                "# scipy.ndimage.correlate correlates: the kernel is used as it is"
+                + (", centred on each pixel." if centred else f", anchored at row {ay}, column {ax}."),
+                '# mode="mirror" is OpenCV\'s default border (BORDER_REFLECT_101).',
+                "import numpy as np",
+                "from scipy import ndimage",
+                "",
+                "weights = np.array(",
+                "    [",
+                _rows(kernel.weight, decimals, "        "),
+                "    ],",
+                "    dtype=np.float64,",
+                ")",
+                "result = ndimage.correlate(np.asarray(image, dtype=np.float64), weights, "
+                + (f'mode="mirror"{origin}) + {level}  # + {unit}' if has_bias else f'mode="mirror"{origin})'),
+            ]
+        )
+    if tool == "pillow":
+        values = pillow_kernel(kernel)
+        size = values.shape[0]
+        body = "\n".join(f"        {', '.join(_py(v, decimals) for v in row)}," for row in values)
+        return "\n".join(
+            [
+                "# Pillow's ImageFilter.Kernel correlates with the kernel's rows flipped, so the rows are",
+                "# given bottom to top"
+                + (f", padded to {size}x{size} around the anchor" if (h, w) != (size, size) else "")
+                + "; scale=1 stops it dividing by the kernel's sum.",
+                "from PIL import ImageFilter",
+                "",
+                "kernel = ImageFilter.Kernel(",
+                f"    ({size}, {size}),",
+                "    [",
+                body,
+                "    ],",
+                "    scale=1,",
+                *([f"    offset={level},  # {unit}"] if has_bias else []),
+                ")",
+                "result = image.filter(kernel)  # an 'L' or 'RGB' Pillow image; 8-bit results are rounded and clipped",
+            ]
+        )
+    # imagemagick
+    define = "" if kernel.bias is None else f"-define convolve:bias={_short(bias * 100, decimals)}% "
+    return "\n".join(
+        [
+            "# -morphology Convolve reflects the kernel about its origin, so it is written rotated by 180 degrees,",
+            "# origin mirrored"
+            + ("; convolve:bias is the bias as a percentage of the full range." if define else ".")
+            + " (ImageMagick 6: convert instead of magick.)",
+            f"magick input.png {define}-morphology Convolve '{imagemagick_kernel(kernel, decimals)}' output.png",
+        ]
+    )

@@ -1,0 +1,338 @@
+"""Training pairs for ``learn``: an input image, the target another program made from it.
+
+Targets arrive as other tools write them, and three things about them matter:
+
+- **Size.** A target of the input's size (a padded, ``same`` output) is fitted on
+  its interior, at the centred anchor ``(h // 2, w // 2)`` that OpenCV, SciPy and
+  Pillow use; a target of the valid size ``(H - h + 1, W - w + 1)`` is used as it is.
+- **Clipping.** An 8- or 16-bit target was rounded and clipped to its type's range,
+  so a pixel at the type's minimum or maximum only says "at least" or "at most".
+  Those pixels are left out of the fit by default (see :func:`informative_mask`).
+- **Several pairs.** ``DIR/inputs/*`` and ``DIR/targets/*`` are matched by file name
+  (see :func:`find_pairs`); every solver fits one kernel to all pairs together.
+"""
+
+from __future__ import annotations
+
+import io as _bytes_io
+import os
+import warnings
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from convlearn.errors import ImageReadError, InputError
+from convlearn.images import DEFAULT_MAX_PIXELS, decode_image
+
+__all__ = [
+    "Pair",
+    "PairFiles",
+    "align_pair",
+    "align_target",
+    "find_pairs",
+    "informative_mask",
+    "integer_range",
+    "read_pair",
+]
+
+
+@dataclass
+class Pair:
+    """One training pair.
+
+    Attributes:
+        input: :math:`(H, W)` float tensor.
+        target: :math:`(H, W)` (same-size) or :math:`(H - h + 1, W - w + 1)` (valid) float tensor.
+        input_name, target_name: where they came from, for reports.
+        mask: None (every pixel counts) or a bool tensor of the target's shape,
+            True where the pixel is used in the fit.
+    """
+
+    input: torch.Tensor
+    target: torch.Tensor
+    input_name: str = "<memory>"
+    target_name: str = "<memory>"
+    mask: torch.Tensor | None = None
+
+
+def align_target(X: torch.Tensor, Y: torch.Tensor, kernel_size: tuple[int, int], name: str = "target") -> torch.Tensor:
+    """Cut a target to the valid output of a ``kernel_size`` correlation of X.
+
+    A valid-sized target is used as it is. A same-sized target, as other tools
+    write them after padding, is fitted on its interior, at the centred anchor
+    ``(h // 2, w // 2)`` that OpenCV and SciPy use.
+
+    Args:
+        X: the input image.
+        Y: the target (or its mask: any tensor of the target's shape).
+        kernel_size: ``(h, w)``.
+        name: the target's name, for the error message.
+
+    Returns:
+        A view of Y's fitted region.
+
+    Raises:
+        InputError: a kernel larger than the input, or a target of neither size.
+
+    Shape:
+        - X: :math:`(H, W)`
+        - Y: :math:`(H, W)` or :math:`(H - h + 1, W - w + 1)`
+        - Output: :math:`(H - h + 1, W - w + 1)`
+
+    >>> align_target(torch.zeros(4, 5), torch.arange(20.0).reshape(4, 5), (3, 3))
+    tensor([[ 6.,  7.,  8.],
+            [11., 12., 13.]])
+    """
+    h, w = kernel_size
+    H, W = X.shape[-2:]
+    Ho, Wo = H - h + 1, W - w + 1
+    if Ho < 1 or Wo < 1:
+        raise InputError(f"Kernel {h}x{w} is larger than the input image {H}x{W}")
+    if tuple(Y.shape) == (Ho, Wo):
+        return Y
+    if tuple(Y.shape) == (H, W):
+        return Y[h // 2 : h // 2 + Ho, w // 2 : w // 2 + Wo]
+    raise InputError(
+        f"{name} is {Y.shape[0]}x{Y.shape[1]}, but its input is {H}x{W}: a target must have the input's size "
+        f"or the valid size {Ho}x{Wo} for a {h}x{w} kernel"
+    )
+
+
+def align_pair(pair: Pair, kernel_size: tuple[int, int]) -> Pair:
+    """The pair with its target (and mask) cut to the valid region, see :func:`align_target`.
+
+    >>> p = align_pair(Pair(torch.zeros(4, 5), torch.zeros(4, 5)), (3, 3)); tuple(p.target.shape)
+    (2, 3)
+    """
+    target = align_target(pair.input, pair.target, kernel_size, pair.target_name)
+    mask = None if pair.mask is None else align_target(pair.input, pair.mask, kernel_size, pair.target_name)
+    return replace(pair, target=target, mask=mask)
+
+
+def integer_range(dtype: np.dtype) -> tuple[int, int] | None:
+    """The smallest and largest value of an integer dtype; None for float and bool.
+
+    >>> integer_range(np.dtype(np.uint8)), integer_range(np.dtype(np.float32))
+    ((0, 255), None)
+    """
+    dtype = np.dtype(dtype)
+    if dtype.kind not in "iu":
+        return None
+    info = np.iinfo(dtype)
+    return int(info.min), int(info.max)
+
+
+def _raw_levels(data: bytes) -> tuple[np.ndarray, tuple[int, int]] | None:
+    """The stored integer levels of an image file and their range; None for float or bilevel data.
+
+    The file was already decoded once by :func:`convlearn.images.decode_image`,
+    which checked it; this second look only reads the integer type.
+    """
+    if data[:6] == b"\x93NUMPY":
+        levels = np.load(_bytes_io.BytesIO(data), allow_pickle=False)
+        bounds = integer_range(levels.dtype)
+        if bounds is None:
+            return None
+        if levels.ndim == 3:
+            levels = levels[..., :3]  # colour, as images.py reads it; alpha is not part of the value
+        return levels, bounds
+    from PIL import Image
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", Image.DecompressionBombWarning)  # decode_image already enforced the limit
+        old_limit = Image.MAX_IMAGE_PIXELS
+        Image.MAX_IMAGE_PIXELS = None
+        try:
+            with Image.open(_bytes_io.BytesIO(data)) as image:
+                mode = image.mode
+                if mode in ("1", "F") or mode.startswith("F;"):
+                    return None  # bilevel and float images carry no clipped integer range
+                if mode.startswith("I;16"):
+                    return np.asarray(image).astype(np.int64), (0, 65535)
+                if mode == "I":
+                    # Pillow's 32-bit integer mode, used for 16-bit PNG/TIFF on some versions:
+                    # the same 16-bit guess that images.py makes when it scales the values.
+                    levels = np.asarray(image).astype(np.int64)
+                    fits16 = levels.min(initial=0) >= 0 and levels.max(initial=0) <= 65535
+                    return levels, (0, 65535) if fits16 else (-(2**31), 2**31 - 1)
+                if mode == "L":
+                    return np.asarray(image), (0, 255)
+                return np.asarray(image.convert("RGB")), (0, 255)  # (H, W, 3)
+        finally:
+            Image.MAX_IMAGE_PIXELS = old_limit
+
+
+def informative_mask(data: bytes, name: str = "target") -> tuple[np.ndarray | None, int]:
+    """Which pixels of an integer-typed image are not clipped.
+
+    A pixel whose stored level (any colour channel) is its type's minimum or
+    maximum, 0 or 255 for 8-bit and 0 or 65535 for 16-bit, was probably clipped
+    there by the program that wrote it, so its true value is unknown.
+
+    Args:
+        data: the file's bytes (any format :func:`convlearn.images.decode_image` reads).
+        name: for messages.
+
+    Returns:
+        ``(mask, excluded)``: a bool array :math:`(H, W)`, True where the pixel is
+        usable, and the number of pixels left out; ``(None, 0)`` for float data,
+        whose values were not clipped to a type's range.
+
+    >>> import io; buf = io.BytesIO(); np.save(buf, np.array([[0, 7, 255]], np.uint8))
+    >>> mask, excluded = informative_mask(buf.getvalue()); mask.tolist(), excluded
+    ([[False, True, False]], 2)
+    """
+    try:
+        raw = _raw_levels(data)
+    except (OSError, ValueError, SyntaxError, EOFError) as e:
+        raise ImageReadError(f"{name}: cannot read its stored levels ({e})") from None
+    if raw is None:
+        return None, 0
+    levels, (lo, hi) = raw
+    clipped = (levels == lo) | (levels == hi)
+    if clipped.ndim == 3:
+        clipped = clipped.any(axis=-1)
+    return ~clipped, int(clipped.sum())
+
+
+def read_pair(
+    input_path: str | os.PathLike,
+    target_path: str | os.PathLike,
+    *,
+    keep_saturated: bool = False,
+    max_pixels: int | None = DEFAULT_MAX_PIXELS,
+) -> Pair:
+    """Read an input/target pair from files, with the target's clipped pixels masked out.
+
+    Args:
+        input_path: the input image.
+        target_path: what another program made from it.
+        keep_saturated: keep target pixels at their integer type's minimum or
+            maximum (by default they are left out, see :func:`informative_mask`).
+        max_pixels: Pillow's decompression-bomb limit, see :func:`convlearn.images.read_image`.
+
+    Returns:
+        The pair; ``mask`` is None when nothing is left out.
+
+    Raises:
+        ImageReadError: a missing or unreadable file.
+        InputError: a target whose every pixel is clipped.
+    """
+    X = _read(input_path, max_pixels)[0]
+    Y, data = _read(target_path, max_pixels)
+    mask = None
+    if not keep_saturated:
+        mask_np, excluded = informative_mask(data, str(target_path))
+        if mask_np is not None and excluded:
+            if mask_np.shape != Y.shape:
+                raise ImageReadError(f"{target_path}: its stored levels have shape {mask_np.shape}, not {Y.shape}")
+            if not mask_np.any():
+                raise InputError(
+                    f"Every pixel of {str(target_path)!r} is at its type's minimum or maximum, so none says what the "
+                    "filter gave. Use --keep-saturated to fit them anyway"
+                )
+            mask = torch.from_numpy(np.ascontiguousarray(mask_np))
+    return Pair(torch.from_numpy(X), torch.from_numpy(Y), str(input_path), str(target_path), mask)
+
+
+def _read(path: str | os.PathLike, max_pixels: int | None) -> tuple[np.ndarray, bytes]:
+    p = Path(path)
+    if not p.exists():
+        raise ImageReadError(f"{str(p)!r} does not exist")
+    if p.is_dir():
+        raise ImageReadError(f"{str(p)!r} is a directory; an image file is needed")
+    try:
+        data = p.read_bytes()
+    except OSError as e:
+        raise ImageReadError(f"{str(p)!r} cannot be read: {e.strerror or e}") from None
+    values = decode_image(data, str(p), max_pixels=max_pixels)
+    return values, data
+
+
+def find_pairs(directory: str | os.PathLike) -> list[tuple[Path, Path]]:
+    """Match ``DIR/inputs/*`` with ``DIR/targets/*`` by file name, ignoring the suffix.
+
+    ``inputs/a.png`` pairs with ``targets/a.png`` or ``targets/a.npy``. Hidden
+    files (``.name``) and sub-directories are skipped.
+
+    Args:
+        directory: the folder holding ``inputs/`` and ``targets/``.
+
+    Returns:
+        ``(input, target)`` paths, sorted by name.
+
+    Raises:
+        InputError: a missing folder, no files, a name on one side only, or two
+            files with the same name but different suffixes on one side.
+    """
+    root = Path(directory)
+    if not root.is_dir():
+        raise InputError(f"--pairs {str(root)!r} is not a directory")
+    sides = {}
+    for side in ("inputs", "targets"):
+        folder = root / side
+        if not folder.is_dir():
+            raise InputError(
+                f"--pairs {str(root)!r} has no {side}/ folder; it needs inputs/ and targets/, matched by file name"
+            )
+        by_stem: dict[str, Path] = {}
+        for path in sorted(folder.iterdir()):
+            if path.name.startswith(".") or not path.is_file():
+                continue
+            if path.stem in by_stem:
+                raise InputError(
+                    f"{side}/ holds both {by_stem[path.stem].name!r} and {path.name!r}; "
+                    "pairs are matched by name without the suffix, so each name must appear once"
+                )
+            by_stem[path.stem] = path
+        sides[side] = by_stem
+    inputs, targets = sides["inputs"], sides["targets"]
+    lonely = sorted(set(inputs) ^ set(targets))
+    if lonely:
+        names = ", ".join(
+            f"{'inputs' if s in inputs else 'targets'}/{(inputs.get(s) or targets[s]).name}" for s in lonely[:5]
+        )
+        more = f" and {len(lonely) - 5} more" if len(lonely) > 5 else ""
+        raise InputError(f"--pairs {str(root)!r}: no partner with the same name for {names}{more}")
+    if not inputs:
+        raise InputError(f"--pairs {str(root)!r}: inputs/ and targets/ hold no files")
+    return [(inputs[s], targets[s]) for s in sorted(inputs)]
+
+
+class PairFiles(Sequence[Pair]):
+    """Pairs of image files, read one at a time when used.
+
+    Iterating reads each pair as it is reached, so a solver that streams (lstsq)
+    holds one pair in memory whatever the number of pairs.
+
+    Args:
+        paths: ``(input, target)`` file paths.
+        keep_saturated, max_pixels: passed to :func:`read_pair`.
+    """
+
+    def __init__(
+        self,
+        paths: Sequence[tuple[str | os.PathLike, str | os.PathLike]],
+        *,
+        keep_saturated: bool = False,
+        max_pixels: int | None = DEFAULT_MAX_PIXELS,
+    ) -> None:
+        self.paths = [(Path(x), Path(y)) for x, y in paths]
+        self.keep_saturated = keep_saturated
+        self.max_pixels = max_pixels
+
+    def __len__(self) -> int:
+        return len(self.paths)
+
+    def __getitem__(self, index):  # type: ignore[override]
+        if isinstance(index, slice):
+            return [self[i] for i in range(*index.indices(len(self)))]
+        x, y = self.paths[index]
+        return read_pair(x, y, keep_saturated=self.keep_saturated, max_pixels=self.max_pixels)
+
+    def __iter__(self) -> Iterator[Pair]:
+        for i in range(len(self)):
+            yield self[i]

@@ -1,0 +1,330 @@
+"""``convlearn learn`` end to end: solvers, targets as tools write them, the report, failures, Ctrl-C."""
+
+import io
+import json
+import re
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+from conftest import cli_exe, run_cli, runner
+from PIL import Image, ImageFilter
+from rich.console import Console
+
+from convlearn.cli import app
+from convlearn.corr import corr2d
+from convlearn.kernels import parse_kernel
+from convlearn.synth import make_image
+
+K3 = torch.tensor([[0.5, -1.0, 0.25], [2.0, 0.0, -0.75], [0.1, 1.5, -2.0]], dtype=torch.float64)
+README = Path(__file__).resolve().parent.parent / "README.md"
+
+
+def write_pair(folder: Path, name="a", seed=1, size=40, target=None) -> tuple[Path, Path]:
+    """An input .npy (smooth noise) and its exact float target under K3 (or ``target(X)``)."""
+    X = make_image(pattern="noise", height=size, width=size, seed=seed)
+    Y = corr2d(X.double(), K3) if target is None else target(X.double())
+    folder.mkdir(parents=True, exist_ok=True)
+    x, y = folder / f"{name}.npy", folder / f"{name}_target.npy"
+    np.save(x, X.numpy())
+    np.save(y, Y.float().numpy())
+    return x, y
+
+
+def learn(*args: str, **kwargs):
+    return runner.invoke(app, ["learn", *args], **kwargs)
+
+
+def readme_block(command: str) -> list[str]:
+    """The output lines pasted under ``$ command`` in the README."""
+    lines = README.read_text().splitlines()
+    start = lines.index(f"$ {command}") + 1
+    end = next(i for i in range(start, len(lines)) if lines[i].startswith(("$ ", "```")))
+    return lines[start:end]
+
+
+def test_default_run_prints_exactly_what_the_readme_shows(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    result = learn("--output", "kernel.json", catch_exceptions=False)
+    assert result.exit_code == 0
+    assert result.stdout.splitlines() == readme_block("convlearn learn --output kernel.json")
+    assert result.stderr == ""
+
+
+@pytest.mark.parametrize("solver", ["sgd", "lstsq", "adam", "lbfgs"])
+def test_every_solver_from_files(tmp_path, solver):
+    x, y = write_pair(tmp_path)
+    out = tmp_path / "k.json"
+    epochs = ["--epochs", "800"] if solver == "sgd" else []
+    args = ["-i", str(x), "-t", str(y), "--kernel-size", "3x3", "--solver", solver, "-o", str(out), *epochs]
+    result = learn(*args, catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    data = json.loads(out.read_text())
+    assert data["solver"] == solver and data["kernel_size"] == [3, 3]
+    assert data["inputs"] == [str(x)] and data["targets"] == [str(y)]
+    assert np.abs(np.array(data["kernel"]) - K3.numpy()).max() < (2e-3 if solver == "sgd" else 1e-4)
+    assert data["r2"] > 0.9999 and data["loss"] >= 0 and data["pixels"] == 38 * 38
+    assert "R² " in result.stdout and "38x38" not in result.stdout and "1,444 pixels from 1 pair" in result.stdout
+    if solver == "lstsq":
+        assert data["step"] is None and "exact least-squares kernel" in result.stdout
+    else:
+        assert data["step"] > 0 and f"{solver}: step " in result.stdout
+    if solver == "sgd":
+        assert data["step"] == data["safe_step"] and "the safe step 1/λmax of the loss's Hessian" in result.stdout
+
+
+def test_json_prints_only_the_summary_on_stdout(tmp_path):
+    x, y = write_pair(tmp_path)
+    result = learn("-i", str(x), "-t", str(y), "--kernel-size", "3x3", "--solver", "lstsq", "--json")
+    assert result.exit_code == 0
+    data = json.loads(result.stdout)
+    assert set(data) >= {"kernel", "bias", "solver", "kernel_size", "loss", "r2", "rms", "step", "inputs", "targets"}
+    assert np.abs(np.array(data["kernel"]) - K3.numpy()).max() < 1e-6
+
+
+def test_quiet_prints_nothing_even_with_warnings(tmp_path):
+    x, y = write_pair(tmp_path, target=lambda X: corr2d(X, K3).abs())
+    result = learn("-i", str(x), "-t", str(y), "--kernel-size", "3x3", "-q", "-o", str(tmp_path / "k.json"))
+    assert result.exit_code == 0 and result.output == ""
+    assert (tmp_path / "k.json").exists()
+
+
+def test_pairs_directory_and_repeated_inputs_learn_one_kernel(tmp_path):
+    root = tmp_path / "pairs"
+    for name, seed in (("one", 2), ("two", 3)):
+        x, y = write_pair(tmp_path / "made", name, seed)
+        (root / "inputs").mkdir(parents=True, exist_ok=True)
+        (root / "targets").mkdir(parents=True, exist_ok=True)
+        x.rename(root / "inputs" / f"{name}.npy")
+        y.rename(root / "targets" / f"{name}.npy")
+    x3, y3 = write_pair(tmp_path, "three", 4, size=30)
+    out = tmp_path / "k.json"
+    args = ["--pairs", str(root), "-i", str(x3), "-t", str(y3), "--kernel-size", "3x3", "--solver", "lstsq"]
+    result = learn(*args, "-o", str(out), catch_exceptions=False)
+    assert result.exit_code == 0
+    data = json.loads(out.read_text())
+    assert data["pairs"] == 3 and data["pixels"] == 2 * 38 * 38 + 28 * 28
+    assert data["inputs"] == [str(x3), str(root / "inputs" / "one.npy"), str(root / "inputs" / "two.npy")]
+    assert "3,672 pixels from 3 pairs" in result.stdout
+
+
+def test_reference_difference(tmp_path):
+    x, y = write_pair(tmp_path, target=lambda X: corr2d(X, torch.from_numpy(parse_kernel("sobel-x").weight)))
+    out = tmp_path / "k.json"
+    result = learn("-i", str(x), "-t", str(y), "--kernel-size", "3x3", "--solver", "lstsq", "--reference", "sobel-x",
+                   "-o", str(out))  # fmt: skip
+    assert result.exit_code == 0
+    line = next(line for line in result.stdout.splitlines() if line.startswith("max |kernel - sobel-x| = "))
+    assert float(line.split("= ")[1]) < 1e-5
+    assert json.loads(out.read_text())["reference"]["spec"] == "sobel-x"
+
+
+def test_reference_of_the_wrong_size_is_refused_before_training(tmp_path):
+    x, y = write_pair(tmp_path)
+    result = learn("-i", str(x), "-t", str(y), "--kernel-size", "3x3", "--reference", "edge")
+    assert result.exit_code == 2 and result.stdout == ""
+    assert "--reference 'edge' is 1x2, but --kernel-size is 3x3" in result.stderr
+
+
+def test_non_linear_target_warns(tmp_path):
+    x, y = write_pair(tmp_path, target=lambda X: corr2d(X, K3).abs())
+    result = learn("-i", str(x), "-t", str(y), "--kernel-size", "3x3", "--solver", "lstsq", "--bias")
+    assert result.exit_code == 0
+    assert re.search(r"Warning: R² is 0\.\d{4} at best \(< 0\.99\): the target is not well explained", result.stderr)
+
+
+def test_clipped_8bit_target_is_masked_and_exact(tmp_path):
+    image = Image.open(Path(__file__).resolve().parent.parent / "sample_images" / "noise.png").convert("L")
+    image.save(tmp_path / "x.png")
+    image.filter(ImageFilter.FIND_EDGES).save(tmp_path / "y.png")  # clips at 0 and 255
+    args = ["-i", str(tmp_path / "x.png"), "-t", str(tmp_path / "y.png"), "--kernel-size", "3x3", "--solver", "lstsq"]
+    reference = ["--reference", "-1,-1,-1;-1,8,-1;-1,-1,-1", "--json"]
+    masked = json.loads(learn(*args, *reference).stdout)
+    unmasked = json.loads(learn(*args, *reference, "--keep-saturated").stdout)
+    assert masked["reference"]["max_abs_diff"] < 1e-5 and masked["excluded"] > 0 and masked["r2"] > 0.999999
+    assert unmasked["reference"]["max_abs_diff"] > 1 and unmasked["excluded"] == 0
+    text = learn(*args).stdout
+    assert f"{masked['excluded']:,} clipped target pixels left out (--keep-saturated keeps them)" in text
+
+
+def test_offset_target_needs_bias(tmp_path):
+    image = Image.open(Path(__file__).resolve().parent.parent / "sample_images" / "noise.png").convert("L")
+    image.save(tmp_path / "x.png")
+    image.filter(ImageFilter.Kernel((3, 3), [1, 2, 0, -1, 0, 1, 0, -2, -1], scale=1, offset=128)).save(
+        tmp_path / "y.png"
+    )
+    args = ["-i", str(tmp_path / "x.png"), "-t", str(tmp_path / "y.png"), "--kernel-size", "3x3", "--solver", "lstsq"]
+    plain, offset = (json.loads(learn(*args, *extra, "--json").stdout) for extra in ([], ["--bias"]))
+    assert plain["bias"] is None and plain["r2"] < 0.99
+    assert offset["bias"] == pytest.approx(128 / 255, abs=1e-6) and offset["r2"] > 0.999999
+
+
+def test_same_size_target(tmp_path):
+    x, y = write_pair(tmp_path, target=lambda X: corr2d(torch.nn.functional.pad(X[None], (1, 1, 1, 1))[0], K3))
+    assert np.load(y).shape == np.load(x).shape
+    data = json.loads(learn("-i", str(x), "-t", str(y), "--kernel-size", "3x3", "--solver", "lstsq", "--json").stdout)
+    assert np.abs(np.array(data["kernel"]) - K3.numpy()).max() < 1e-6
+
+
+def test_sgd_not_converging_names_the_faster_solver(tmp_path):
+    x, y = write_pair(tmp_path)
+    result = learn("-i", str(x), "-t", str(y), "--kernel-size", "3x3")
+    assert result.exit_code == 0
+    assert "Warning: sgd did not converge in 10 epochs" in result.stderr and "--solver lstsq" in result.stderr
+
+
+# Failures.
+
+
+def test_divergence_stops_names_a_safe_step_and_writes_the_best_kernel(tmp_path):
+    x, y = write_pair(tmp_path)
+    out = tmp_path / "k.json"
+    result = learn("-i", str(x), "-t", str(y), "--kernel-size", "3x3", "--lr", "1", "--epochs", "500", "-o", str(out))
+    assert result.exit_code == 1
+    (line,) = result.stderr.strip().splitlines()
+    assert re.search(
+        r"^Error: The loss grew from .* step 1 is too large for this data\. A safe step is [0-9.e-]+ ", line
+    )
+    assert line.endswith(f"it was written to {out}")
+    data = json.loads(out.read_text())
+    assert data["stopped"] == "diverged" and np.isfinite(data["kernel"]).all()
+
+
+def test_ctrl_c_writes_the_kernel_and_exits_130(tmp_path, monkeypatch):
+    x, y = write_pair(tmp_path)
+    out = tmp_path / "k.json"
+    calls = {"n": 0}
+    import convlearn.learn
+
+    real_corr2d = convlearn.learn.corr2d
+
+    def corr2d_then_ctrl_c(*args, **kwargs):  # Ctrl-C lands in the forward pass of the 4th epoch
+        calls["n"] += 1
+        if calls["n"] == 4:
+            raise KeyboardInterrupt
+        return real_corr2d(*args, **kwargs)
+
+    monkeypatch.setattr(convlearn.learn, "corr2d", corr2d_then_ctrl_c)
+    result = learn("-i", str(x), "-t", str(y), "--kernel-size", "3x3", "--epochs", "50", "-o", str(out))
+    assert result.exit_code == 130
+    assert f"Interrupted at epoch 3 of 50; the kernel reached so far was kept and written to {out}" in result.stderr
+    data = json.loads(out.read_text())
+    assert data["stopped"] == "interrupted" and data["epochs"] == 3
+
+
+def test_sigint_to_the_console_script_saves_the_kernel(tmp_path):
+    x, y = write_pair(tmp_path)
+    out = tmp_path / "k.json"
+    args = ["learn", "-i", str(x), "-t", str(y), "--kernel-size", "3x3", "--epochs", "10000000", "-o", str(out)]
+    proc = subprocess.Popen([*cli_exe(), *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        first = proc.stdout.readline()  # "sgd: step ..." comes just before the first epoch
+        assert first.startswith(b"sgd: step "), first + proc.stderr.read()
+        time.sleep(0.5)
+        proc.send_signal(signal.SIGINT)
+        _, err = proc.communicate(timeout=60)
+    finally:
+        proc.kill()
+    assert proc.returncode == 130, err
+    assert b"Interrupted at epoch" in err and b"Traceback" not in err
+    assert json.loads(out.read_text())["stopped"] == "interrupted"
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--solver", "newton"], "Invalid solver 'newton'. Expected one of: sgd, lstsq, adam, lbfgs"),
+        (["--dtype", "half"], "Invalid dtype 'half'. Expected one of: float32, float64"),
+        (["-i", "a.png"], "Got 1 --input and 0 --target; give one target per input"),
+        (["--pairs", "nowhere"], "--pairs 'nowhere' is not a directory"),
+    ],
+)
+def test_usage_errors_exit_2(tmp_path, monkeypatch, args, message):
+    monkeypatch.chdir(tmp_path)
+    result = learn(*args)
+    assert result.exit_code == 2
+    assert result.stderr.strip() == f"Error: {message}"
+
+
+def test_usage_error_through_the_console_script():
+    proc = run_cli("learn", "--solver", "newton")
+    assert proc.returncode == 2
+    assert proc.stderr.decode().strip() == "Error: Invalid solver 'newton'. Expected one of: sgd, lstsq, adam, lbfgs"
+
+
+def test_output_over_an_input_is_refused(tmp_path):
+    x, y = write_pair(tmp_path)
+    result = learn("-i", str(x), "-t", str(y), "-o", str(y))
+    assert result.exit_code == 2 and "is also an input" in result.stderr
+    assert np.load(y).shape == (38, 38)
+
+
+# The progress bar and the loss plot.
+
+
+def test_long_runs_show_a_progress_bar_with_the_loss_on_a_terminal(tmp_path, monkeypatch):
+    import convlearn.display
+
+    screen = io.StringIO()
+    monkeypatch.setattr(convlearn.display, "stderr", Console(file=screen, force_terminal=True, width=100))
+    x, y = write_pair(tmp_path, size=16)
+    result = learn("-i", str(x), "-t", str(y), "--kernel-size", "3x3", "--epochs", "150", catch_exceptions=False)
+    assert result.exit_code == 0
+    assert "epoch 0, loss" not in result.stdout  # long runs: no line per epoch
+    shown = screen.getvalue()
+    assert "sgd" in shown and "150/150" in shown and re.search(r"loss \d", shown)
+
+
+def test_plot_draws_the_loss_curve(tmp_path):
+    pytest.importorskip("matplotlib")
+    x, y = write_pair(tmp_path, size=16)
+    plot = tmp_path / "loss.png"
+    result = learn("-i", str(x), "-t", str(y), "--kernel-size", "3x3", "--plot", str(plot), catch_exceptions=False)
+    assert result.exit_code == 0 and f"wrote {plot}" in result.stdout
+    assert plot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and Image.open(plot).size[0] > 100
+
+
+def test_plot_without_matplotlib_prints_a_hint(tmp_path, monkeypatch):
+    monkeypatch.setitem(sys.modules, "matplotlib", None)  # import matplotlib now raises ImportError
+    x, y = write_pair(tmp_path, size=16)
+    plot = tmp_path / "loss.png"
+    result = learn("-i", str(x), "-t", str(y), "--kernel-size", "3x3", "--plot", str(plot), "-o", str(tmp_path / "k"))
+    assert result.exit_code == 0 and not plot.exists()
+    assert result.stderr.strip().endswith("--plot needs matplotlib: pip install 'convlearn[plot]'")
+    assert (tmp_path / "k").exists()
+
+
+def test_plot_with_lstsq_says_there_is_no_curve(tmp_path):
+    x, y = write_pair(tmp_path, size=16)
+    result = learn("-i", str(x), "-t", str(y), "--kernel-size", "3x3", "--solver", "lstsq", "--plot", "p.png")
+    assert result.exit_code == 0 and "no loss curve" in result.stderr
+
+
+README_PAIRS = {
+    "edges.png": ImageFilter.FIND_EDGES,
+    "emboss.png": ImageFilter.Kernel((3, 3), [1, 2, 0, -1, 0, 1, 0, -2, -1], scale=1, offset=128),
+    "max.png": ImageFilter.MaxFilter(3),
+}
+
+
+def test_readme_learn_and_export_examples_are_what_the_commands_print(tmp_path, monkeypatch):
+    import shlex
+
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "sample_images").symlink_to(README.parent / "sample_images")
+    photo = Image.open("sample_images/noise.png")
+    for name, pillow_filter in README_PAIRS.items():
+        photo.filter(pillow_filter).save(name)
+    section = README.read_text().split("<!-- section:learn -->")[1].split("<!-- /section:export -->")[0]
+    commands = [line[2:] for line in section.splitlines() if line.startswith("$ convlearn ")]
+    assert len(commands) >= 6
+    for command in commands:
+        args = shlex.split(command)[1:]
+        result = runner.invoke(app, args, catch_exceptions=False)
+        assert result.exit_code == 0, command
+        assert result.output.splitlines() == readme_block(command), command

@@ -1,0 +1,259 @@
+"""Exports to OpenCV, SciPy, ImageMagick, Pillow and JSON (convlearn.export), run with those tools.
+
+Round trips: a target made by OpenCV (or Pillow), a kernel learned from it by
+``convlearn learn``, exported by ``convlearn export`` and applied by the same
+tool must reproduce the target. ImageMagick is not installed here, so its
+command is checked against ImageMagick's documented Convolve semantics
+(emulated below), not run.
+"""
+
+import json
+
+import cv2
+import numpy as np
+import pytest
+import torch
+from conftest import run_cli, runner
+from PIL import Image, ImageFilter
+from scipy import ndimage
+
+from convlearn.cli import app
+from convlearn.corr import filter2d
+from convlearn.errors import InputError
+from convlearn.export import TOOLS, export_kernel, imagemagick_kernel, pillow_kernel
+from convlearn.kernels import Kernel, load_kernel_file, parse_kernel
+
+RNG = np.random.default_rng(42)
+# Asymmetric kernels, so that a flip or a transpose shows.
+K3 = np.array([[1.0, 2.0, 0.0], [-1.0, 0.0, 1.0], [0.0, -2.0, -1.0]])
+K5 = RNG.normal(size=(5, 5)).round(3)
+
+
+def run_snippet(text: str, image):
+    """Execute an exported Python snippet with ``image`` bound; return its ``result``."""
+    namespace = {"image": image}
+    exec(compile(text, "<export>", "exec"), namespace)
+    return namespace["result"]
+
+
+def levels(size=40, seed=0) -> np.ndarray:
+    return (
+        RNG.integers(0, 256, (size, size + 3), dtype=np.uint8)
+        if seed == 0
+        else (np.random.default_rng(seed).integers(0, 256, (size, size + 3), dtype=np.uint8))
+    )
+
+
+def learn_and_export(tmp_path, x, y, size: str, tool: str, *extra: str) -> str:
+    out = tmp_path / "k.json"
+    args = ["learn", "-i", str(x), "-t", str(y), "--kernel-size", size, "--solver", "lstsq", "-o", str(out), "-q"]
+    result = runner.invoke(app, [*args, *extra], catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    exported = runner.invoke(app, ["export", str(out), "--to", tool], catch_exceptions=False)
+    assert exported.exit_code == 0, exported.output
+    return exported.stdout
+
+
+# Round trips through the tools themselves.
+
+
+def test_round_trip_opencv_8bit_clipped_with_offset(tmp_path):
+    x = levels()
+    y = cv2.filter2D(x, -1, K3, delta=128)  # uint8: rounded and clipped, as OpenCV writes it
+    assert ((y == 0) | (y == 255)).mean() > 0.1  # clipping matters here
+    Image.fromarray(x).save(tmp_path / "x.png")
+    Image.fromarray(y).save(tmp_path / "y.png")
+    snippet = learn_and_export(tmp_path, tmp_path / "x.png", tmp_path / "y.png", "3x3", "opencv", "--bias")
+    assert "cv2.filter2D(image, -1, kernel, delta=" in snippet
+    assert np.array_equal(run_snippet(snippet, x), y)
+
+
+def test_round_trip_opencv_float_5x5(tmp_path):
+    x = RNG.random((36, 41)).astype(np.float32)
+    y = cv2.filter2D(x, -1, K5, delta=0.3)  # float32, same size, BORDER_REFLECT_101
+    np.save(tmp_path / "x.npy", x)
+    np.save(tmp_path / "y.npy", y)
+    snippet = learn_and_export(tmp_path, tmp_path / "x.npy", tmp_path / "y.npy", "5x5", "opencv", "--bias")
+    data = json.loads((tmp_path / "k.json").read_text())
+    assert np.abs(np.array(data["kernel"]) - K5).max() < 1e-5
+    snippet = runner.invoke(app, ["export", str(tmp_path / "k.json"), "--to", "opencv", "--max-level", "1"]).stdout
+    np.testing.assert_allclose(run_snippet(snippet, x), y, atol=1e-5)
+
+
+def test_round_trip_pillow_with_offset(tmp_path):
+    x = Image.fromarray(levels(seed=3))
+    y = x.filter(ImageFilter.Kernel((3, 3), K3.ravel().tolist(), scale=1, offset=128))
+    x.save(tmp_path / "x.png")
+    y.save(tmp_path / "y.png")
+    snippet = learn_and_export(tmp_path, tmp_path / "x.png", tmp_path / "y.png", "3x3", "pillow", "--bias")
+    assert np.array_equal(np.asarray(run_snippet(snippet, x)), np.asarray(y))
+    # The fact behind the export: what Pillow computes is a correlation with the rows flipped.
+    learned = np.array(json.loads((tmp_path / "k.json").read_text())["kernel"])
+    np.testing.assert_allclose(learned, K3[::-1], atol=1e-5)
+
+
+def test_round_trip_pillow_5x5(tmp_path):
+    x = Image.fromarray(levels(seed=4))
+    weights = np.zeros((5, 5))  # integers, so that Pillow's rounding is exact; zero-sum, so few pixels clip
+    weights[0, 1], weights[2, 2], weights[4, 3], weights[3, 0] = 1, -1, 2, -2
+    y = x.filter(ImageFilter.Kernel((5, 5), weights.ravel().tolist(), scale=1, offset=100))
+    x.save(tmp_path / "x.png")
+    y.save(tmp_path / "y.png")
+    snippet = learn_and_export(tmp_path, tmp_path / "x.png", tmp_path / "y.png", "5x5", "pillow", "--bias")
+    assert np.array_equal(np.asarray(run_snippet(snippet, x)), np.asarray(y))
+
+
+def test_round_trip_scipy(tmp_path):
+    x = RNG.random((30, 33))
+    y = ndimage.correlate(x, K5, mode="mirror") - 0.2
+    np.save(tmp_path / "x.npy", x)
+    np.save(tmp_path / "y.npy", y)
+    learn_and_export(tmp_path, tmp_path / "x.npy", tmp_path / "y.npy", "5x5", "scipy", "--bias")
+    snippet = runner.invoke(app, ["export", str(tmp_path / "k.json"), "--to", "scipy", "--max-level", "1"]).stdout
+    np.testing.assert_allclose(run_snippet(snippet, x), y, atol=1e-5)
+
+
+# Anchors and sizes.
+
+
+@pytest.mark.parametrize("spec", ["edge", "roberts-x", "3x2+0+1: 1,2,3 -4,5,-6", "4x3+3+2: 1,2,3,4 5,6,7,8 9,0,-2,7"])
+def test_opencv_scipy_and_pillow_exports_match_corr2d_anchored(spec):
+    kernel = parse_kernel(spec)
+    image = RNG.random((12, 14))
+    expected = filter2d(
+        torch.from_numpy(image), torch.from_numpy(kernel.weight), mode="same", border="reflect", anchor=kernel.anchor
+    ).numpy()
+    for tool in ("opencv", "scipy"):
+        np.testing.assert_allclose(run_snippet(export_kernel(kernel, tool), image), expected, atol=1e-9, err_msg=tool)
+    if max(kernel.shape) <= 3:
+        x8 = (image * 30).round().astype(np.uint8) + 100
+        out = np.asarray(run_snippet(export_kernel(kernel, "pillow"), Image.fromarray(x8))).astype(float)
+        reference = filter2d(
+            torch.from_numpy(x8.astype(float)), torch.from_numpy(kernel.weight), mode="same", anchor=kernel.anchor
+        ).numpy()
+        inner = np.s_[2:-2, 2:-2]  # Pillow leaves a 3x3 kernel's one-pixel border unfiltered
+        np.testing.assert_array_equal(out[inner], np.clip(np.floor(reference[inner] + 0.5), 0, 255))
+
+
+def test_pillow_kernel_pads_to_3x3_or_5x5_around_the_anchor():
+    assert pillow_kernel(parse_kernel("edge")).tolist() == [[0, 0, 0], [1, -1, 0], [0, 0, 0]]
+    four = pillow_kernel(Kernel(np.arange(16.0).reshape(4, 4)))
+    assert four.shape == (5, 5) and four[::-1][:4, :4].tolist() == np.arange(16.0).reshape(4, 4).tolist()
+    assert pillow_kernel(Kernel(K3)).tolist() == K3[::-1].tolist()
+    with pytest.raises(InputError, match="Pillow's ImageFilter.Kernel takes only 3x3 and 5x5 kernels; this 7x7"):
+        pillow_kernel(Kernel(np.ones((7, 7))))
+    with pytest.raises(InputError, match="does not fit"):
+        pillow_kernel(Kernel(np.ones((3, 3)), anchor=(0, 0)))  # anchor in a corner: needs 5x5
+        pillow_kernel(Kernel(np.ones((5, 5)), anchor=(0, 0)))
+
+
+# ImageMagick: not installed here, so checked against its documented semantics.
+
+
+def imagemagick_convolve(image: np.ndarray, spec: str) -> np.ndarray:
+    """ImageMagick's -morphology Convolve as MagickCore/morphology.c defines it, on the valid interior.
+
+    Convolve reflects the kernel about its origin: out(x, y) = sum_{u, v} R[v, u] * in(x + ox - u, y + oy - v),
+    with R the kernel as written and (ox, oy) its origin.
+    """
+    geometry, values = spec.split(":")
+    size, ox, oy = geometry.split("+")
+    w, h = (int(v) for v in size.split("x"))
+    R = np.array([float(v) for v in values.replace(",", " ").split()]).reshape(h, w)
+    ox, oy = int(ox), int(oy)
+    H, W = image.shape
+    out = np.zeros_like(image)
+    for y in range(h, H - h):
+        for x in range(w, W - w):
+            out[y, x] = sum(R[v, u] * image[y + oy - v, x + ox - u] for v in range(h) for u in range(w))
+    return out
+
+
+@pytest.mark.parametrize("spec", ["sobel-x", "edge", "3x2+0+1: 1,2,3 -4,5,-6", "1,2;3,4;5,6"])
+def test_imagemagick_string_convolves_to_the_correlation(spec):
+    kernel = parse_kernel(spec)
+    h, w = kernel.shape
+    image = RNG.random((10, 11))
+    text = imagemagick_kernel(kernel)
+    expected = filter2d(
+        torch.from_numpy(image), torch.from_numpy(kernel.weight), mode="same", anchor=kernel.anchor
+    ).numpy()
+    inner = np.s_[h : 10 - h, w : 11 - w]
+    np.testing.assert_allclose(imagemagick_convolve(image, text)[inner], expected[inner], atol=1e-12)
+    # convlearn itself reads the string as ImageMagick's Correlate would: the rotated kernel, origin mirrored.
+    back = parse_kernel(text)
+    assert back.weight.tolist() == kernel.weight[::-1, ::-1].tolist()
+    ay, ax = kernel.origin
+    assert back.origin == (h - 1 - ay, w - 1 - ax)
+
+
+def test_imagemagick_command():
+    text = export_kernel(Kernel(K3, 0.25), "imagemagick")
+    command = text.splitlines()[-1]
+    assert command == (
+        "magick input.png -define convolve:bias=25% -morphology Convolve '3x3+1+1: -1,-2,0 1,0,-1 0,2,1' output.png"
+    )
+    assert "rotated by 180 degrees" in text
+
+
+# Text details.
+
+
+def test_json_export_reads_back():
+    kernel = Kernel(K5, -0.125)
+    text = export_kernel(kernel, "json")
+    data = json.loads(text)
+    assert data == {"kernel": K5.tolist(), "bias": -0.125}
+
+
+def test_json_export_file_loads(tmp_path):
+    path = tmp_path / "k.json"
+    path.write_text(export_kernel(Kernel(K3), "json"))
+    loaded = load_kernel_file(path)
+    assert loaded.weight.tolist() == K3.tolist() and loaded.bias is None
+
+
+def test_values_are_exact_unless_digits_are_asked_for():
+    value = 0.1 + 2e-17 * 3
+    exact = export_kernel(Kernel(np.array([[value, 1 / 3]])), "opencv")
+    assert repr(value) in exact and repr(1 / 3) in exact
+    rounded = export_kernel(Kernel(np.array([[1 / 3, -2 / 3, 4e-9]])), "scipy", decimals=3)
+    assert "[0.333, -0.667, 0.0]" in rounded
+
+
+def test_bias_units():
+    kernel = Kernel(np.ones((3, 3)), 0.5)
+    assert "delta=127.5" in export_kernel(kernel, "opencv")
+    assert "offset=32767.5" in export_kernel(kernel, "pillow", max_level=65535)
+    assert "+ 0.5  #" in export_kernel(kernel, "scipy", max_level=1)
+    assert "delta" not in export_kernel(Kernel(np.ones((3, 3))), "opencv")
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (dict(tool="matlab"), "Invalid tool 'matlab'. Expected one of: " + ", ".join(TOOLS)),
+        (dict(tool="opencv", max_level=0.0), "Invalid max level 0.0"),
+        (dict(tool="opencv", decimals=16), "Invalid decimals 16; use 0 to 15"),
+    ],
+)
+def test_bad_arguments(args, message):
+    with pytest.raises(InputError, match=message):
+        export_kernel(Kernel(K3), **args)
+
+
+def test_export_cli_prints_the_snippet():
+    result = runner.invoke(app, ["export", "sobel-x", "--to", "imagemagick"], catch_exceptions=False)
+    assert result.exit_code == 0
+    assert result.stdout.splitlines()[-1] == (
+        "magick input.png -morphology Convolve '3x3+1+1: 1,0,-1 2,0,-2 1,0,-1' output.png"
+    )
+
+
+def test_export_cli_errors_through_the_console_script(tmp_path):
+    proc = run_cli("export", "sobel-x", "--to", "gimp")
+    assert proc.returncode == 2
+    assert b"Invalid tool 'gimp'. Expected one of: opencv, scipy, imagemagick, pillow, json" in proc.stderr
+    assert b"Traceback" not in proc.stderr
+    result = runner.invoke(app, ["export", "box:7", "--to", "pillow"])
+    assert result.exit_code == 2 and "takes only 3x3 and 5x5" in result.stderr
