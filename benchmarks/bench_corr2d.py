@@ -45,6 +45,7 @@ except ImportError:  # a bare GPU box: plain text instead
 
 from convlearn.corr import STRATEGIES, choose_strategy, corr2d, filter2d
 from convlearn.device import exact_fp32
+from convlearn.strategies import kernel_rank
 
 try:
     import cv2
@@ -142,7 +143,11 @@ def methods(X: torch.Tensor, K: torch.Tensor, args) -> dict[str, Callable[[], ob
         "copy": timed(lambda: out.copy_(X)),
     }
     if args.strategies:
+        h, w = K.shape
+        taps = {"direct": h * w, "separable": kernel_rank(K) * (h + w)}
         for name in STRATEGIES[1:]:
+            if taps.get(name, 0) > args.max_taps:  # never picked, and seconds a call
+                continue
             runs[f"corr2d:{name}"] = timed(lambda name=name: corr2d(X, K, strategy=name))
     Xn, Kn = X.cpu().numpy(), K.cpu().numpy()
     if cv2 is not None and not args.no_cv2:
@@ -197,6 +202,7 @@ def agreement(X: torch.Tensor, K: torch.Tensor) -> float | None:
 
 
 def bench(args) -> dict:
+    load_at_start = os.getloadavg()[0]
     device = torch.device(args.device)
     if device.type == "cuda":
         exact_fp32()
@@ -236,7 +242,8 @@ def bench(args) -> dict:
                 style="dim",
             )
     info = machine(device)
-    info["load_average_1min_at_end"] = os.getloadavg()[0]
+    info["load_average_1min_at_end"] = info.pop("load_average_1min")
+    info["load_average_1min"] = load_at_start
     return {"machine": info, "repeats": args.repeats, "inner": args.inner, "results": rows}
 
 
@@ -276,6 +283,44 @@ def table(report: dict):
             cells.append(f"{row['methods']['corr2d']['copy_over_this']:.2f}")
         t.add_row(f"{row['size']}²", row["kernel"], row["strategy"], *cells)
     return t
+
+
+def _ms(x: float) -> str:
+    return f"{x:.0f}" if x >= 100 else f"{x:.1f}" if x >= 10 else f"{x:.2f}" if x >= 0.1 else f"{x:.3f}"
+
+
+def markdown(report: dict) -> str:
+    """The same figures as a Markdown table, for benchmarks/RESULTS.md."""
+    names = []
+    for row in report["results"]:
+        names += [n for n in row["methods"] if n not in names]
+    gpu = report["machine"]["device"].startswith("cuda")
+    head = ["size", "kernel", "auto picks", *names] + (["copy/corr2d"] if gpu else [])
+    lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    for row in report["results"]:
+        cells = [f"{row['size']}²", row["kernel"], row["strategy"]]
+        for n in names:
+            s = row["methods"].get(n)
+            ratio = None if s is None else s.get("ratio_to_cv2")
+            if s is None:
+                cells.append("")
+            elif ratio is None or n == "cv2":
+                cells.append(_ms(s["median_ms"]))
+            else:
+                text = f"{_ms(s['median_ms'])} ({ratio:.2f}x)"
+                cells.append(f"**{text}**" if n == "corr2d" else text)
+        if gpu:
+            cells.append(f"{row['methods']['corr2d']['copy_over_this']:.2f}")
+        lines.append("| " + " | ".join(cells) + " |")
+    m = report["machine"]
+    lines.append("")
+    lines.append(
+        f"ms, medians of {report['repeats']} round-robin runs (loop, and with --quick-slow scipy and F.conv2d: "
+        f"one run); ratio to cv2.filter2D in the same run. {m['cpu']}, {m['cores']} cores, torch {m['torch']}, "
+        f"{m['torch_threads']} threads, OpenCV {m['opencv']}; load average {m['load_average_1min']:.1f} at the start, "
+        f"{m.get('load_average_1min_at_end', float('nan')):.1f} at the end."
+    )
+    return "\n".join(lines)
 
 
 # --- peak memory ------------------------------------------------------------------------------
@@ -359,6 +404,12 @@ def main() -> None:
     p.add_argument("--repeats", type=int, default=7, help="timed calls per method (medians)")
     p.add_argument("--loop-max", type=int, default=512, help="largest size for the notebook loop (timed once)")
     p.add_argument("--strategies", action="store_true", help="also time every strategy forced")
+    p.add_argument(
+        "--max-taps",
+        type=int,
+        default=256,
+        help="with --strategies, skip direct/separable forced beyond this many taps",
+    )
     p.add_argument("--no-scipy", action="store_true", help="skip scipy.ndimage (slow on large kernels)")
     p.add_argument("--no-cv2", action="store_true", help="skip cv2.filter2D")
     p.add_argument("--inner", type=int, help="back-to-back calls per timed run (default: 1 on CPU, 10 on CUDA)")
@@ -366,7 +417,12 @@ def main() -> None:
     p.add_argument("--threads", type=int, help="torch and cv2 threads (default: all cores)")
     p.add_argument("--memory", type=int, metavar="SIZE", help="measure peak memory at SIZE² instead of timing")
     p.add_argument("--json", type=Path, help="also write the results here")
+    p.add_argument("--markdown", action="store_true", help="also print the table as Markdown")
+    p.add_argument("--render", type=Path, metavar="JSON", help="print a saved run as Markdown, and stop")
     args = p.parse_args()
+    if args.render:
+        print(markdown(json.loads(args.render.read_text())))
+        return
     if args.inner is None:
         args.inner = 10 if args.device == "cuda" else 1
     if args.threads:
@@ -376,6 +432,8 @@ def main() -> None:
     report = memory(args) if args.memory else bench(args)
     if not args.memory:
         console.print(table(report))
+        if args.markdown:
+            print(markdown(report))
     if args.json:
         args.json.write_text(json.dumps(report, indent=1) + "\n")
         console.print(f"wrote {args.json}")

@@ -36,7 +36,8 @@ _TORCH_PAD = {"zero": "constant", "reflect": "reflect", "replicate": "replicate"
 #: measured; OpenCV's 11x11 until benchmarks/gpu_check.sh says otherwise.
 FFT_COST_TAPS = {"cpu": 64, "cuda": 121}
 #: On CUDA, auto compiles the fused shift-add only for outputs at least this
-#: large (pixels): below it cuDNN is as fast and there is nothing to compile.
+#: large (pixels); smaller ones go to cuDNN, whose speed there should make the
+#: compile (seconds) not worth it. A guess: not yet measured on a GPU.
 FUSED_MIN_OUTPUTS = 1 << 20
 _FFT_DTYPES = (torch.float32, torch.float64)
 
@@ -135,7 +136,7 @@ def _differentiable(Xb: torch.Tensor, K: torch.Tensor, strategy: str) -> torch.T
         _check_fft_dtype(Xb)
         return fft_corr2d_differentiable(Xb, K)
     if strategy == "conv2d":
-        with strategies.cudnn_exact():
+        with strategies.cudnn_exact(Xb.device):
             return F.conv2d(Xb[:, None], K[None, None])[:, 0]
     return _shift_add_autograd(Xb, K)
 
@@ -147,29 +148,29 @@ def _check_fft_dtype(Xb: torch.Tensor) -> None:
 
 def _tiling(name: str, Xb: torch.Tensor, K: torch.Tensor) -> strategies.Tiling:
     N, H, W = Xb.shape
-    h = K.shape[0]
+    h, w = K.shape
     if name == "fft":
         rows = fft_rows(h, H)
         if Xb.device.type != "cpu":  # on a GPU, strips as large as the budget allows
-            budget = strategies.tiling_for(N, fast_size(H), fast_size(W), h, Xb.device)
-            rows = max(rows, budget.rows)
-        return strategies.tiling_for(N, H, W, h, Xb.device, rows=rows)
-    return strategies.tiling_for(N, H, W, h, Xb.device)
+            rows = max(rows, strategies.tiling_for(N, fast_size(H), fast_size(W), (h, w), Xb.device).rows)
+        return strategies.tiling_for(N, H, W, (h, w), Xb.device, rows=rows, fast_cols=True)
+    return strategies.tiling_for(N, H, W, (h, w), Xb.device)
 
 
 def _run(name: str, Xb: torch.Tensor, K: torch.Tensor, tiling: strategies.Tiling) -> torch.Tensor:
     """Run one strategy at one tile size, without autograd."""
     N, H, W = Xb.shape
     h, w = K.shape
-    whole = tiling.images >= N and tiling.rows >= H - h + 1
+    whole = tiling.images >= N and tiling.rows >= H - h + 1 and tiling.cols >= W - w + 1
     if name == "fft":
-        return strategies.run_tiled(Xb, (h, w), tiling, FftPlan(K, tiling.rows, W))
+        plan = FftPlan(K, tiling.rows, min(W, tiling.cols + w - 1))
+        return strategies.run_tiled(Xb, (h, w), tiling, plan)
     if name == "separable" and bool(torch.isfinite(K).all()):
         tile = strategies.separable_tile(strategies.separable_factors(K), Xb)
         return strategies.run_tiled(Xb, (h, w), tiling, tile)
     if name == "conv2d":
         if whole and Xb.device.type != "cpu":
-            with strategies.cudnn_exact():
+            with strategies.cudnn_exact(Xb.device):
                 return F.conv2d(Xb[:, None], K[None, None])[:, 0]
         return strategies.run_tiled(Xb, (h, w), tiling, strategies.conv2d_tile(K))
     # direct (and separable on a kernel with inf or NaN, where it is the same sum)
@@ -212,9 +213,11 @@ def corr2d(X: torch.Tensor, K: torch.Tensor, *, strategy: str = "auto") -> torch
 
     Every strategy gives this sum to the rounding of X's dtype: ``direct``
     (cache-blocked shift-add; on CUDA one fused kernel), ``separable`` (1-D
-    passes over the kernel's rank-1 terms), ``fft`` (overlap-save strips; its
-    error bound is in :mod:`convlearn.fft`) and ``conv2d`` (``F.conv2d``;
-    cuDNN on CUDA, TF32 off). When X or K requires a gradient (and grad mode is
+    passes over the kernel's rank-1 terms), ``fft`` (overlap-save strips) and
+    ``conv2d`` (``F.conv2d``; cuDNN on CUDA, TF32 off). The FFT's error is
+    absolute, at most about ``u * log2(n) * sum(|K|) * max(|X|)`` per output
+    (``u`` the unit roundoff, ``n`` the points of one strip's FFT; see
+    :mod:`convlearn.fft`). When X or K requires a gradient (and grad mode is
     on), ``fft`` and ``conv2d`` run as differentiable torch ops and the others
     as the differentiable shift-add.
 

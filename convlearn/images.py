@@ -77,7 +77,7 @@ DEFAULT_MAX_PIXELS = Image.MAX_IMAGE_PIXELS
 SCALES = ("auto", "clip", "signed", "abs", "minmax")
 
 
-def _exact_plane(array: np.ndarray, name: str, channels: str) -> np.ndarray:
+def _exact_plane(array: np.ndarray, name: str, channels: str, dtype=np.float32) -> np.ndarray:
     if array.dtype.kind not in "biuf":
         raise ImageReadError(f"{name}: dtype {array.dtype} is not numeric; convlearn never unpickles objects")
     if array.ndim == 3 and array.shape[-1] in (3, 4):
@@ -86,7 +86,7 @@ def _exact_plane(array: np.ndarray, name: str, channels: str) -> np.ndarray:
             array = array.astype(np.float64) @ np.array(LUMA)
     if array.ndim not in (2, 3) or (array.ndim == 3 and array.shape[-1] != 3):
         raise ImageReadError(f"{name}: expected a 2-D array (H, W) or (H, W, 3), got shape {array.shape}")
-    out = np.array(array, dtype=np.float32, order="C")  # a writable copy: Pillow's arrays are read-only
+    out = np.array(array, dtype=dtype, order="C")  # a writable copy: Pillow's arrays are read-only
     if not np.isfinite(out).all():
         raise ImageReadError(f"{name}: contains NaN or inf; every value must be finite")
     return out
@@ -97,10 +97,10 @@ def _scale_integer(array: np.ndarray) -> np.ndarray:
     return array.astype(np.float64) / maximum
 
 
-def _from_pillow(image: Image.Image, name: str, channels: str) -> np.ndarray:
+def _from_pillow(image: Image.Image, name: str, channels: str, dtype=np.float32) -> np.ndarray:
     mode = image.mode
     if mode == "F":  # 32-bit float (TIFF): exact
-        return _exact_plane(np.asarray(image), name, channels)
+        return _exact_plane(np.asarray(image), name, channels, dtype)
     if mode.startswith("I;16"):
         plane = np.asarray(image).astype(np.float64) / 65535
     elif mode == "I":
@@ -116,11 +116,11 @@ def _from_pillow(image: Image.Image, name: str, channels: str) -> np.ndarray:
         rgb = image.convert("RGB") if mode != "RGB" else image
         planes = np.asarray(rgb).astype(np.float64) / 255  # (H, W, 3)
         if channels == "each":
-            return np.ascontiguousarray(planes, dtype=np.float32)
-        return (planes @ np.array(LUMA)).astype(np.float32)
+            return np.ascontiguousarray(planes, dtype=dtype)
+        return (planes @ np.array(LUMA)).astype(dtype)
     if channels == "each":
         plane = np.repeat(plane[..., None], 3, axis=-1)
-    return plane.astype(np.float32)
+    return plane.astype(dtype)
 
 
 def decode_image(
@@ -129,8 +129,9 @@ def decode_image(
     *,
     channels: str = "luma",
     max_pixels: int | None = DEFAULT_MAX_PIXELS,
+    dtype: type = np.float32,
 ) -> np.ndarray:
-    """Decode image bytes (any format Pillow reads, or ``.npy``) to float32.
+    """Decode image bytes (any format Pillow reads, or ``.npy``) to float32 (or ``dtype``).
 
     Args:
         data: the file's bytes.
@@ -138,9 +139,11 @@ def decode_image(
         channels: ``luma`` or ``each``.
         max_pixels: refuse images larger than this (Pillow's decompression-bomb
             guard); None lifts the limit.
+        dtype: ``np.float32``, or ``np.float64`` where exactness matters more
+            than memory (``learn`` reads pairs so: 8-bit levels / 255 in float64).
 
     Returns:
-        float32 array, :math:`(H, W)` for luma, :math:`(H, W, 3)` for each.
+        float array, :math:`(H, W)` for luma, :math:`(H, W, 3)` for each.
 
     Raises:
         ImageReadError: empty, truncated, unknown or oversized data.
@@ -154,7 +157,7 @@ def decode_image(
             array = np.load(_bytes_io.BytesIO(data), allow_pickle=False)
         except (ValueError, OSError, EOFError, SyntaxError, tokenize.TokenError) as e:  # a damaged header
             raise ImageReadError(f"{name}: not a readable numeric .npy array ({e})") from None
-        array = _exact_plane(array, name, channels)
+        array = _exact_plane(array, name, channels, dtype)
         _check_size(array, name, max_pixels)
         return array
     try:
@@ -173,7 +176,7 @@ def decode_image(
                 Image.MAX_IMAGE_PIXELS = old_limit
         with image:
             image.load()
-            array = _from_pillow(image, name, channels)
+            array = _from_pillow(image, name, channels, dtype)
     except (Image.DecompressionBombError, Image.DecompressionBombWarning):
         raise ImageReadError(
             f"{name}: the image is larger than the limit of {max_pixels} pixels (a decompression-bomb guard). "

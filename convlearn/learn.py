@@ -30,6 +30,7 @@ learning rate 0.03 on the summed squared error.
 from __future__ import annotations
 
 import contextlib
+import itertools
 import math
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -39,8 +40,9 @@ from typing import NamedTuple
 import torch
 from torch import nn
 
+from convlearn import distributed
 from convlearn.corr import corr2d
-from convlearn.errors import InputError, Interrupted, TrainingError, invalid_choice
+from convlearn.errors import ConvlearnError, InputError, Interrupted, TrainingError, invalid_choice
 from convlearn.pairs import Pair, align_pair, align_target
 
 __all__ = [
@@ -610,8 +612,10 @@ def learn_kernel(
     _check_config(cfg)
     device = resolve_device(cfg.device)
     own_problem = pairs is None
-    source = [notebook_pair()] if own_problem else pairs
+    where = distributed.current()
+    source = _my_share([notebook_pair()] if own_problem else pairs, where)
     names: list[tuple[str, str]] = []
+    p = cfg.kernel_size[0] * cfg.kernel_size[1] + int(cfg.bias)
 
     def noted(items: Iterable[Pair]) -> Iterable[Pair]:
         for pair in items:
@@ -619,7 +623,8 @@ def learn_kernel(
             yield pair
 
     if cfg.solver == "lstsq":
-        ne = normal_equations(noted(source), cfg.kernel_size, cfg.bias, device=device)
+        ne = _summed(lambda: normal_equations(noted(source), cfg.kernel_size, cfg.bias, device=device), p, where)
+        names[:] = _merge_names(names, where)
         if ne.pairs == 0:
             raise InputError("No training pairs given")
         k = ne.solve()
@@ -628,14 +633,72 @@ def learn_kernel(
         result.report = fit_report(ne, k, k)
         result.safe_lr = safe_step(ne.gram)
     else:
-        aligned = [align_pair(p, cfg.kernel_size) for p in noted(source)]
-        if not aligned:
+        aligned: list[Pair] = []
+
+        def read() -> NormalEquations:
+            aligned.extend(align_pair(pair, cfg.kernel_size) for pair in noted(source))
+            return normal_equations(aligned, cfg.kernel_size, cfg.bias, device=device)
+
+        ne = _summed(read, p, where)
+        names[:] = _merge_names(names, where)
+        if ne.pairs == 0:
             raise InputError("No training pairs given")
-        ne = normal_equations(aligned, cfg.kernel_size, cfg.bias, device=device)
         result = _train(aligned, cfg, ne, device, own_problem, on_epoch, on_start, names)
     result.inputs = [x for x, _ in names]
     result.targets = [y for _, y in names]
     return result
+
+
+def _my_share(pairs: Iterable[Pair], where: distributed.Dist) -> Iterable[Pair]:
+    """This rank's pairs, ``rank, rank + world, ...``, read lazily (all of them in one process)."""
+    if not where.active:
+        return pairs
+    if isinstance(pairs, Sequence):  # a PairFiles reads only the files of this rank's pairs
+        return (pairs[i] for i in range(where.rank, len(pairs), where.world_size))
+    return itertools.islice(pairs, where.rank, None, where.world_size)
+
+
+def _merge_names(names: list[tuple[str, str]], where: distributed.Dist) -> list[tuple[str, str]]:
+    """Every rank's pair names, back in the order of the whole list (rank r held items r, r + world, ...)."""
+    if not where.active:
+        return names
+    shares = distributed.all_gather_objects(names)
+    merged = []
+    for j in range(max(len(share) for share in shares)):
+        merged.extend(share[j] for share in shares if j < len(share))
+    return merged
+
+
+def _summed(compute: Callable[[], NormalEquations], p: int, where: distributed.Dist) -> NormalEquations:
+    """``compute()`` on this rank's pairs, then summed over all ranks in one float64 ``all_reduce``.
+
+    Every rank first tells the others whether its reading failed, so no rank
+    waits forever: the failing rank raises its own error, the others the same
+    message with the same exit code, naming the rank.
+    """
+    if not where.active:
+        return compute()
+    failure: BaseException | None = None
+    try:
+        ne = compute()
+    except (Exception, KeyboardInterrupt) as e:
+        failure = e
+    told = None if failure is None else (str(failure), getattr(failure, "exit_code", 1))
+    failures = [(rank, t) for rank, t in enumerate(distributed.all_gather_objects(told)) if t is not None]
+    if failure is not None:
+        raise failure
+    if failures:
+        rank, (message, code) = failures[0]
+        error = ConvlearnError(f"rank {rank}: {message}")
+        error.exit_code = code
+        raise error
+    tail = [ne.yy, ne.ysum, ne.count, ne.excluded, ne.pairs]
+    flat = torch.cat([ne.gram.reshape(-1), ne.rhs, torch.tensor(tail, dtype=torch.float64)])
+    distributed.all_reduce_sum(flat)
+    G = flat[: p * p].reshape(p, p).clone()
+    b = flat[p * p : p * p + p].clone()
+    yy, ysum, count, excluded, n_pairs = flat[p * p + p :].tolist()
+    return NormalEquations(G, b, yy, ysum, int(count), int(excluded), int(n_pairs))
 
 
 def train_sgd(
@@ -709,6 +772,9 @@ def _train(
     inputs = [p.input.to(device, dtype) for p in pairs]  # (H, W) each
     targets = [p.target.to(device, dtype) for p in pairs]  # (Ho, Wo) each
     masks = [None if p.mask is None else p.mask.to(device, dtype) for p in pairs]
+    # Under torchrun every rank holds the same start (same seed) and, below, the
+    # same summed loss and gradient, so all take identical steps and stop together.
+    shared = distributed.current().active
 
     def closure() -> torch.Tensor:
         total = torch.zeros((), device=device, dtype=dtype)
@@ -721,6 +787,14 @@ def _train(
             loss = (squared if M is None else squared * M).sum()
             loss.backward()
             total = total + loss.detach()
+        if shared:  # the loss is a sum over pairs: summing every rank's part gives one process's
+            grads = [q.grad if q.grad is not None else torch.zeros_like(q) for q in params]
+            flat = torch.cat([total.reshape(1)] + [g.reshape(-1) for g in grads])
+            distributed.all_reduce_sum(flat)
+            total, offset = flat[0], 1
+            for q in params:
+                q.grad = flat[offset : offset + q.numel()].view_as(q).clone()
+                offset += q.numel()
         return total
 
     result = LearnResult(layer.weight.detach()[0, 0].cpu().clone(), None, [], lr, 0, solver, "epochs", safe_lr=safe)

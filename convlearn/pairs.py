@@ -25,7 +25,7 @@ import numpy as np
 import torch
 
 from convlearn.errors import ImageReadError, InputError
-from convlearn.images import DEFAULT_MAX_PIXELS, decode_image
+from convlearn.images import DEFAULT_MAX_PIXELS, decode_image, require_file
 
 __all__ = [
     "Pair",
@@ -239,16 +239,13 @@ def read_pair(
 
 
 def _read(path: str | os.PathLike, max_pixels: int | None) -> tuple[np.ndarray, bytes]:
-    p = Path(path)
-    if not p.exists():
-        raise ImageReadError(f"{str(p)!r} does not exist")
-    if p.is_dir():
-        raise ImageReadError(f"{str(p)!r} is a directory; an image file is needed")
+    p = require_file(path)
     try:
         data = p.read_bytes()
     except OSError as e:
         raise ImageReadError(f"{str(p)!r} cannot be read: {e.strerror or e}") from None
-    values = decode_image(data, str(p), max_pixels=max_pixels)
+    # float64: 8- and 16-bit levels divide exactly, so exact filters come back to 1e-14, not 1e-7.
+    values = decode_image(data, str(p), max_pixels=max_pixels, dtype=np.float64)
     return values, data
 
 

@@ -1,11 +1,13 @@
 """The ways corr2d can compute, without autograd: direct, separable, FFT, conv2d.
 
 Every strategy fills a preallocated output tile by tile. A tile is a band of
-output rows of one or more images together with the ``h - 1`` input rows
-below it, sized so that the band stays in cache (CPU) or bounds the work
+output rows of one or more images (or, on a very wide image, a block of rows
+and columns) together with the ``h - 1`` input rows below it and ``w - 1``
+columns beside it, sized so that it stays in cache (CPU) or bounds the work
 memory (CUDA). Each pixel of the image is then read from main memory about
-once, however many kernel taps there are. :func:`run_tiled` drives the tiles;
-the strategies only say what to do with one.
+once, however many kernel taps there are. :func:`run_tiled` drives the tiles,
+on the CPU shared among single-threaded workers; the strategies only say what
+to do with one tile.
 
 - ``direct``: shift-add, one multiply-add per kernel tap over a shifted view
   of the tile. On CUDA the taps are fused into one kernel by ``torch.compile``
@@ -25,6 +27,7 @@ import threading
 import warnings
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass
 from queue import Empty, SimpleQueue
 from typing import TypeVar
@@ -32,6 +35,8 @@ from typing import TypeVar
 import numpy as np
 import torch
 import torch.nn.functional as F
+
+from convlearn.fft import MIN_STRIP
 
 __all__ = [
     "FUSED_MAX_TAPS",
@@ -65,8 +70,8 @@ __all__ = [
 #: unless memory runs out.
 TILE_ELEMENTS = {"cpu": 1 << 19, "cuda": 1 << 26}
 #: Outputs at least this large (bytes) are allocated through numpy, which asks
-#: the kernel for transparent huge pages: first touching a fresh 64 MB tensor
-#: costs ~25 ms in 4 KB pages on the sandbox, ~8 ms in huge pages.
+#: the kernel for transparent huge pages: filling a fresh 64 MB tensor took
+#: 47 ms in 4 KB pages on the sandbox, 12 ms in huge pages (8 ms if touched before).
 HUGE_PAGE_BYTES = 4 << 20
 _NUMPY_DTYPES = {torch.float32: np.float32, torch.float64: np.float64, torch.float16: np.float16}
 
@@ -81,49 +86,83 @@ def empty_output(shape: tuple[int, ...], like: torch.Tensor) -> torch.Tensor:
 
 @dataclass(frozen=True)
 class Tiling:
-    """How many images and output rows one tile holds."""
+    """How many images, output rows and output columns one tile holds."""
 
     images: int
     rows: int
+    cols: int
 
     def smaller(self) -> Tiling | None:
-        """Half the tile (images first, then rows), or None at one row of one image."""
+        """Half the tile (images first, then rows, then columns), or None at one pixel."""
         if self.images > 1:
-            return Tiling(self.images // 2, self.rows)
+            return Tiling(self.images // 2, self.rows, self.cols)
         if self.rows > 1:
-            return Tiling(1, self.rows // 2)
+            return Tiling(1, self.rows // 2, self.cols)
+        if self.cols > 1:
+            return Tiling(1, 1, self.cols // 2)
         return None
 
 
-def tiling_for(N: int, H: int, W: int, h: int, device: torch.device, rows: int | None = None) -> Tiling:
-    """The tile that fits ``TILE_ELEMENTS`` input elements (or ``rows`` output rows, when given).
+def tiling_for(
+    N: int,
+    H: int,
+    W: int,
+    kernel_shape: tuple[int, int],
+    device: torch.device,
+    rows: int | None = None,
+    fast_cols: bool = False,
+) -> Tiling:
+    """The tile that fits ``TILE_ELEMENTS`` input elements: whole images, bands of rows, or blocks.
 
-    On the CPU an image large enough to share is cut into at least one tile per
+    Bands keep at least ``4 (h - 1)`` output rows and blocks ``4 (w - 1)``
+    columns, over the budget if need be: a tile's extra ``h - 1`` rows and
+    ``w - 1`` columns of input then cost at most a quarter more (the separable
+    pass and the FFT compute them again; tiny tiles would be all overhead). On
+    the CPU an image large enough to share is cut into at least one tile per
     worker thread (tiles of at least ``MIN_SHARED_TILE`` elements).
 
     Args:
         N, H, W: images and their size.
-        h: kernel height (each band reads ``h - 1`` rows more than it writes).
+        kernel_shape: ``(h, w)``.
         device: picks the budget.
         rows: output rows per band a strategy asks for (the FFT's strip).
+        fast_cols: for the FFT: a budget four times larger (its strips are
+            faster long) and ``cols + w - 1`` a power of two when columns are split.
     """
-    Ho = H - h + 1
+    h, w = kernel_shape
+    Ho, Wo = H - h + 1, W - w + 1
     budget = TILE_ELEMENTS.get(device.type, TILE_ELEMENTS["cuda"])
     if device.type == "cpu":  # leave every worker a tile
         budget = min(budget, max(MIN_SHARED_TILE, N * H * W // max(1, workers())))
-    budget_rows = max(1, budget // max(W, 1))  # input rows
-    if rows is not None:
-        return Tiling(max(1, min(N, budget_rows // (rows + h - 1))), min(rows, Ho))
-    if budget_rows >= H:
-        return Tiling(max(1, min(N, budget_rows // H)), Ho)
-    return Tiling(1, max(1, min(Ho, budget_rows - h + 1)))
+    if fast_cols:
+        budget *= 4
+    if rows is None:
+        budget_rows = budget // max(W, 1)  # input rows of full width
+        if budget_rows >= H:
+            return Tiling(max(1, min(N, budget_rows // H)), Ho, Wo)
+        rows = max(budget_rows - h + 1, 4 * (h - 1))
+    rows = max(1, min(rows, Ho))
+    in_rows = rows + h - 1
+    if in_rows * W <= budget or W <= 4 * (w - 1) + w - 1:
+        return Tiling(max(1, min(N, budget // (in_rows * W))), rows, Wo)
+    in_cols = max(budget // in_rows, 4 * (w - 1) + w - 1)
+    if fast_cols:  # a power of two: splitting a 4096² image into 2187 = 3^7 columns made the FFT 1.8x slower
+        in_cols = 1 << max(in_cols, MIN_STRIP).bit_length() - 1
+    return Tiling(1, rows, max(1, min(Wo, in_cols - w + 1)))
 
 
-def tiles(N: int, Ho: int, tiling: Tiling) -> Iterator[tuple[slice, int, int]]:
-    """Yield ``(images, first_row, end_row)`` for every tile, in memory order."""
+def tiles(N: int, Ho: int, Wo: int, tiling: Tiling) -> Iterator[tuple[slice, int, int, int, int]]:
+    """Yield ``(images, first_row, end_row, first_col, end_col)`` for every tile, in memory order."""
     for n0 in range(0, N, tiling.images):
         for r0 in range(0, Ho, tiling.rows):
-            yield slice(n0, min(N, n0 + tiling.images)), r0, min(Ho, r0 + tiling.rows)
+            for c0 in range(0, Wo, tiling.cols):
+                yield (
+                    slice(n0, min(N, n0 + tiling.images)),
+                    r0,
+                    min(Ho, r0 + tiling.rows),
+                    c0,
+                    min(Wo, c0 + tiling.cols),
+                )
 
 
 TileFn = Callable[[torch.Tensor, torch.Tensor], None]
@@ -137,9 +176,9 @@ def run_tiled(Xb: torch.Tensor, kernel_shape: tuple[int, int], tiling: Tiling, t
         Xb: images :math:`(N, H, W)`.
         kernel_shape: ``(h, w)``.
         tiling: the tile size.
-        tile_fn: ``tile_fn(x, out)`` fills ``out`` :math:`(n, r, W - w + 1)`
-            from ``x`` :math:`(n, r + h - 1, W)`. It may run in several threads
-            at once, on different tiles.
+        tile_fn: ``tile_fn(x, out)`` fills ``out`` :math:`(n, r, c)` from
+            ``x`` :math:`(n, r + h - 1, c + w - 1)`. It may run in several
+            threads at once, on different tiles.
 
     Returns:
         :math:`(N, H - h + 1, W - w + 1)`.
@@ -149,13 +188,13 @@ def run_tiled(Xb: torch.Tensor, kernel_shape: tuple[int, int], tiling: Tiling, t
     Ho, Wo = H - h + 1, W - w + 1
     out = empty_output((N, Ho, Wo), Xb)
 
-    def fill(imgs: slice, r0: int, r1: int) -> None:
-        x = Xb[imgs, r0 : r1 + h - 1]  # (n, r + h - 1, W)
-        if x.stride(-1) != 1:  # a transposed image: gather the band once, then read it h * w times
+    def fill(imgs: slice, r0: int, r1: int, c0: int, c1: int) -> None:
+        x = Xb[imgs, r0 : r1 + h - 1, c0 : c1 + w - 1]  # (n, r + h - 1, c + w - 1)
+        if x.stride(-1) != 1:  # a transposed image: gather the tile once, then read it h * w times
             x = x.contiguous()
-        tile_fn(x, out[imgs, r0:r1])  # (n, r, Wo)
+        tile_fn(x, out[imgs, r0:r1, c0:c1])  # (n, r, c)
 
-    jobs = list(tiles(N, Ho, tiling))
+    jobs = list(tiles(N, Ho, Wo, tiling))
     shared = Xb.device.type == "cpu" and (len(jobs) > 1 or N * H * W >= MIN_SHARED_TILE)
     pool = worker_pool() if shared else None
     if pool is None:
@@ -172,11 +211,11 @@ def run_tiled(Xb: torch.Tensor, kernel_shape: tuple[int, int], tiling: Tiling, t
 # after it: a 3x3 kernel on a 4096² image in 4 MB bands is about 150 barriers
 # per call. On a machine whose cores are busy with other work, each barrier
 # can wait a scheduler time slice for a descheduled thread (measured on the
-# sandbox under load: 0.9 s instead of 0.05 s for 3x3 at 4096², and every
-# 2-thread FFT call took 8 ms, two scheduler ticks). So the CPU strategies run each
-# tile on one thread, single-threaded, with the tiles shared among one worker
-# per intra-op thread: one meeting per call, and a worker slowed by another
-# process only makes the others take more tiles.
+# sandbox under load: 0.9 s for 3x3 at 4096², against 0.12 s in worker threads
+# and 0.10 s for OpenCV; every 2-thread FFT call took 8 ms, two scheduler
+# ticks). So the CPU strategies run each tile single-threaded, with the tiles
+# shared among one worker per intra-op thread: one meeting per call, and a
+# worker slowed by another process only makes the others take more tiles.
 
 #: Tiles smaller than this (elements) are not worth a worker: one op on it costs
 #: about as much in overhead as in work (torch's own grain size is 2^15).
@@ -368,9 +407,21 @@ def separable_tile(factors: list[tuple[torch.Tensor, torch.Tensor]], like: torch
     return tile
 
 
-def cudnn_exact():
-    """cuDNN with autotuning on and TF32 off (TF32 moved a 5x5 result by 2.4e-3 on an H100)."""
-    return torch.backends.cudnn.flags(enabled=True, benchmark=True, deterministic=False, allow_tf32=False)
+_cudnn_lock = threading.RLock()
+
+
+@contextmanager
+def cudnn_exact(device: torch.device) -> Iterator[None]:
+    """On CUDA: cuDNN with autotuning on and TF32 off (TF32 moved a 5x5 result by 2.4e-3 on an H100).
+
+    cuDNN's flags are global, so threads take turns inside (a thread restoring
+    them would otherwise undo another's). Elsewhere: nothing to set.
+    """
+    if device.type != "cuda":
+        yield
+        return
+    with _cudnn_lock, torch.backends.cudnn.flags(enabled=True, benchmark=True, deterministic=False, allow_tf32=False):
+        yield
 
 
 def conv2d_tile(K: torch.Tensor) -> TileFn:
@@ -378,8 +429,8 @@ def conv2d_tile(K: torch.Tensor) -> TileFn:
     weight = K[None, None]  # (1, 1, h, w)
 
     def tile(x: torch.Tensor, out: torch.Tensor) -> None:
-        with cudnn_exact():
-            out.copy_(F.conv2d(x[:, None], weight)[:, 0])  # (n, r, Wo)
+        with cudnn_exact(x.device):
+            out.copy_(F.conv2d(x[:, None], weight)[:, 0])  # (n, r, c)
 
     return tile
 

@@ -260,26 +260,44 @@ def test_tiles_give_the_untiled_result(strategy, monkeypatch):
         assert torch.equal(tiled, whole)
 
 
-def test_tiling_covers_every_row_and_image():
-    seen = torch.zeros(5, 37, dtype=torch.int64)
-    tiling = strategies.Tiling(images=2, rows=8)
-    for imgs, r0, r1 in strategies.tiles(5, 37, tiling):
-        seen[imgs, r0:r1] += 1
-    assert torch.equal(seen, torch.ones(5, 37, dtype=torch.int64))
+def test_tiling_covers_every_pixel_once():
+    seen = torch.zeros(5, 37, 23, dtype=torch.int64)
+    for imgs, r0, r1, c0, c1 in strategies.tiles(5, 37, 23, strategies.Tiling(images=2, rows=8, cols=10)):
+        seen[imgs, r0:r1, c0:c1] += 1
+    assert torch.equal(seen, torch.ones(5, 37, 23, dtype=torch.int64))
 
 
 def test_tiling_for_budget(monkeypatch):
     cpu = torch.device("cpu")
     monkeypatch.setitem(strategies.TILE_ELEMENTS, "cpu", 1 << 18)
     monkeypatch.setattr(strategies, "workers", lambda: 2)
-    assert strategies.tiling_for(1, 4096, 4096, 3, cpu) == strategies.Tiling(1, (1 << 18) // 4096 - 2)
+    Tiling = strategies.Tiling
+    # Bands of full rows that fit the budget.
+    assert strategies.tiling_for(1, 4096, 4096, (3, 3), cpu) == Tiling(1, (1 << 18) // 4096 - 2, 4094)
     # Many small images go together, in one tile per worker.
-    assert strategies.tiling_for(300, 28, 28, 3, cpu) == strategies.Tiling(150, 26)
+    assert strategies.tiling_for(300, 28, 28, (3, 3), cpu) == Tiling(150, 26, 26)
     # An image that fits one tile is still cut in two for two workers...
-    assert strategies.tiling_for(1, 400, 400, 3, cpu) == strategies.Tiling(1, 200 - 2)
+    assert strategies.tiling_for(1, 400, 400, (3, 3), cpu) == Tiling(1, 200 - 2, 398)
     # ...unless the halves would be too small to be worth it.
-    assert strategies.tiling_for(1, 100, 100, 3, cpu) == strategies.Tiling(1, 98)
-    assert strategies.tiling_for(4, 100, 100, 5, cpu, rows=20) == strategies.Tiling(4, 20)
+    assert strategies.tiling_for(1, 100, 100, (3, 3), cpu) == Tiling(1, 98, 98)
+    # A tall kernel on a wide image: at least 4 (h - 1) rows, and blocks of columns to stay near the budget.
+    wide = strategies.tiling_for(1, 4096, 16384, (31, 31), cpu)
+    assert wide.rows == 120 and (wide.rows + 30) * (wide.cols + 30) <= 1 << 18
+    # The FFT's strips: the rows it asks for, columns of a fast length.
+    fft = strategies.tiling_for(1, 4096, 16384, (31, 31), cpu, rows=210, fast_cols=True)
+    assert fft.rows == 210 and fft.cols + 30 == 4096  # 4x the budget, a power of two
+    assert strategies.tiling_for(4, 100, 100, (5, 5), cpu, rows=20) == Tiling(4, 20, 96)
+
+
+def test_wide_images_in_blocks_give_the_banded_result(monkeypatch):
+    X = _rand(1, 40, 300)
+    K = _randn(3, 5)
+    bands = corr2d(X, K, strategy="direct")
+    monkeypatch.setitem(strategies.TILE_ELEMENTS, "cpu", 700)  # forces blocks of columns
+    assert strategies.tiling_for(1, 40, 300, (3, 5), torch.device("cpu")).cols < 296
+    assert torch.equal(corr2d(X, K, strategy="direct"), bands)
+    assert_matches_reference(corr2d(X[0], K, strategy="fft"), X[0], K, "fft")
+    assert_matches_reference(corr2d(X[0], K, strategy="separable"), X[0], K, "separable")
 
 
 def test_workers_leave_thread_counts_as_they_were():
@@ -615,5 +633,6 @@ def test_failed_compile_falls_back_to_eager(monkeypatch):
 
 def test_conv2d_strategy_leaves_cudnn_flags_alone():
     before = (torch.backends.cudnn.benchmark, torch.backends.cudnn.allow_tf32)
-    corr2d(_rand(20, 20), _randn(3, 3), strategy="conv2d")
+    for _ in range(3):  # many tiles on several worker threads at once
+        corr2d(_rand(700, 700), _randn(3, 3), strategy="conv2d")
     assert (torch.backends.cudnn.benchmark, torch.backends.cudnn.allow_tf32) == before

@@ -73,7 +73,7 @@ def test_read_pair_masks_a_clipped_target(tmp_path):
     image.filter(ImageFilter.FIND_EDGES).save(tmp_path / "y.png")
     levels = np.asarray(Image.open(tmp_path / "y.png"))
     pair = read_pair(tmp_path / "x.png", tmp_path / "y.png")
-    assert pair.input.shape == pair.target.shape == (20, 24) and pair.input.dtype == torch.float32
+    assert pair.input.shape == pair.target.shape == (20, 24) and pair.input.dtype == torch.float64
     assert torch.equal(pair.mask, torch.from_numpy((levels > 0) & (levels < 255)))
     assert pair.input_name == str(tmp_path / "x.png") and pair.target_name == str(tmp_path / "y.png")
     assert read_pair(tmp_path / "x.png", tmp_path / "y.png", keep_saturated=True).mask is None

@@ -186,6 +186,15 @@ class BoundaryGroup(TyperGroup):
             if _debug["on"] or _env_debug():
                 traceback.print_exception(e)
             raise fail(message, code) from None
+        finally:
+            _leave_process_group()
+
+
+def _leave_process_group() -> None:
+    """Leave torchrun's process group if a command joined one (without importing torch otherwise)."""
+    distributed = sys.modules.get("convlearn.distributed")
+    if distributed is not None:
+        distributed.teardown()
 
 
 app = typer.Typer(

@@ -162,7 +162,20 @@ def detect(
 
     several = len(sources) > 1
     status = stderr if output == STDIO or json_ else stdout  # keep stdout clean when it carries data
-    show_bar = several and not quiet and not (texts and sys.stdout.isatty() and stderr.is_terminal)
+    total = len(sources)
+    # Under torchrun each rank filters its own share of the files (every output
+    # is written once, by the rank that reads its input); rank 0 tells the summary.
+    from convlearn import distributed
+    from convlearn.device import resolve_device
+
+    where = distributed.setup(resolve_device(config.device))
+    if where.active:
+        if STDIO in [s.path for s in sources] or output == STDIO:
+            raise InputError("Under torchrun, detect reads and writes files; - (stdin or stdout) is not supported")
+        sources = distributed.shard(sources, where)
+        outputs = distributed.shard(outputs, where)
+        angles = None if angles is None else distributed.shard(angles, where)
+    show_bar = several and not quiet and where.is_main and not (texts and sys.stdout.isatty() and stderr.is_terminal)
 
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
@@ -178,7 +191,7 @@ def detect(
         redirect_stdout=False,
         redirect_stderr=False,
     )
-    task = progress.add_task("", total=len(sources))
+    task = progress.add_task("", total=len(sources))  # this rank's share
 
     def on_result(result, values) -> None:
         progress.update(task, advance=1, description=result.source)
@@ -210,15 +223,24 @@ def detect(
             on_result=on_result,
             keep_values=print_ or table,
         )
-    failed = report.failed
-    for r in failed:
-        stderr.print(f"[red]failed:[/] {r.error}", highlight=False, markup=True)
-    written = [r for r in report.done if r.output not in (None, STDIO)]
-    if several and not quiet and written:
-        where = sorted({str(Path(r.output).parent) for r in written})
-        place = where[0] if len(where) == 1 else f"{len(where)} directories"
-        took = time.perf_counter() - start
-        status.print(f"[dim]wrote {len(written)} of {len(sources)} files to {place} in {took:.2f} s[/]")
+    failed = [r.error for r in report.failed]
+    written = [r.output for r in report.done if r.output not in (None, STDIO)]
+    ok = len(report.done)
+    if where.active:  # every rank's results, on every rank (so all of them exit alike)
+        shares = distributed.all_gather_objects((failed, written, ok))
+        failed = [e for share in shares for e in share[0]]
+        written = [o for share in shares for o in share[1]]
+        ok = sum(share[2] for share in shares)
+    if where.is_main:
+        for error in failed:
+            stderr.print(f"[red]failed:[/] {error}", highlight=False, markup=True)
+        if several and not quiet and written:
+            dirs = sorted({str(Path(o).parent) for o in written})
+            place = dirs[0] if len(dirs) == 1 else f"{len(dirs)} directories"
+            took = time.perf_counter() - start
+            status.print(f"[dim]wrote {len(written)} of {total} files to {place} in {took:.2f} s[/]")
+    distributed.barrier()  # no rank exits (and has torchrun stop the others) before rank 0 has told
     if failed:
-        ok = len(report.done)
-        raise ConvlearnError(f"{len(failed)} of {len(sources)} files failed (listed above); the other {ok} were done")
+        if not where.is_main:
+            raise typer.Exit(1)  # rank 0 names the failures; every rank exits 1
+        raise ConvlearnError(f"{len(failed)} of {total} files failed (listed above); the other {ok} were done")

@@ -188,6 +188,13 @@ def learn(
         if path is not None:
             check_not_input(path, [p for pair in paths for p in pair])
     pairs = PairFiles(paths, keep_saturated=keep_saturated, max_pixels=max_pixels) if paths else None
+    # Under torchrun (after every check above, made alike on every rank): each
+    # rank reads its share of the pairs; rank 0 alone prints and writes.
+    from convlearn import distributed
+    from convlearn.device import resolve_device
+
+    if not distributed.setup(resolve_device(device)).is_main:
+        quiet, json_, output, plot = True, False, None, None
     config = LearnConfig(size, epochs, lr, bias, seed, device, solver, dtype)
     replay = pairs is None and solver == NOTEBOOK_SOLVER
     talk = not quiet and not json_
@@ -247,6 +254,7 @@ def learn(
             result = learn_kernel(pairs, config, on_epoch, announce)
     except TrainingDiverged as e:
         save(e.result)
+        distributed.barrier()  # every rank diverges together; none exits before rank 0 has saved
         where = f"; it was written to {output}" if output is not None else ""
         raise TrainingError(f"{e}{where}") from None
     except TrainingInterrupted as e:
