@@ -8,7 +8,7 @@ import torch
 
 from convlearn.errors import InputError, invalid_choice
 
-__all__ = ["PATTERNS", "SynthConfig", "default_stripe", "make_image", "parse_stripe"]
+__all__ = ["PATTERNS", "SynthConfig", "default_stripe", "make_image", "make_target", "parse_stripe"]
 
 #: The patterns ``synth --pattern`` offers.
 PATTERNS = ("stripes", "diagonal", "checker", "noise", "shapes")
@@ -131,3 +131,24 @@ def make_image(config: SynthConfig | None = None, **overrides) -> torch.Tensor:
     else:
         X = _noise(c.height, c.width, c.seed, c.smooth)
     return X.T.contiguous() if c.horizontal else X
+
+
+def make_target(X: torch.Tensor, kernel) -> torch.Tensor:
+    """The target ``corr2d(X, K) (+ bias)`` that makes ``(X, target)`` a pair for ``learn``.
+
+    Computed in float64, then stored as float32, so the pair is exact to float32 rounding.
+
+    Shape:
+        - X: :math:`(H, W)`
+        - Output: :math:`(H - h + 1, W - w + 1)`
+
+    >>> from convlearn.kernels import parse_kernel
+    >>> make_target(make_image(), parse_kernel("edge"))[0].tolist()
+    [0.0, 1.0, 0.0, 0.0, 0.0, -1.0, 0.0]
+    """
+    from convlearn.corr import corr2d
+
+    Y = corr2d(X.double(), torch.from_numpy(kernel.weight))  # (Ho, Wo), float64
+    if kernel.bias is not None:
+        Y = Y + kernel.bias
+    return Y.float()

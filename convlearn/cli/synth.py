@@ -47,13 +47,10 @@ def synth(
     X = make_image(config)  # (H, W)
     target_values = None
     if kernel is not None:
-        from convlearn.corr import corr2d
         from convlearn.kernels import parse_kernel
+        from convlearn.synth import make_target
 
-        K = parse_kernel(kernel)
-        target_values = corr2d(X.double(), __import__("torch").from_numpy(K.weight)).float()
-        if K.bias is not None:
-            target_values = target_values + K.bias
+        target_values = make_target(X, parse_kernel(kernel))
     write_image(output, X.numpy(), scale="clip")
     if target_values is not None:
         write_image(target, target_values.numpy())
