@@ -42,7 +42,7 @@ from rich.table import Table
 
 from convlearn.corr import corr2d
 from convlearn.learn import SOLVERS, LearnConfig, learn_kernel, normal_equations
-from convlearn.pairs import Pair
+from convlearn.learn.pairs import Pair
 from convlearn.synth import make_image
 
 console = Console(highlight=False)

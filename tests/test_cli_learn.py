@@ -199,9 +199,9 @@ def test_ctrl_c_writes_the_kernel_and_exits_130(tmp_path, monkeypatch):
     x, y = write_pair(tmp_path)
     out = tmp_path / "k.json"
     calls = {"n": 0}
-    import convlearn.learn
+    import convlearn.learn.solve
 
-    real_corr2d = convlearn.learn.corr2d
+    real_corr2d = convlearn.learn.solve.corr2d
 
     def corr2d_then_ctrl_c(*args, **kwargs):  # Ctrl-C lands in the forward pass of the 4th epoch
         calls["n"] += 1
@@ -209,7 +209,7 @@ def test_ctrl_c_writes_the_kernel_and_exits_130(tmp_path, monkeypatch):
             raise KeyboardInterrupt
         return real_corr2d(*args, **kwargs)
 
-    monkeypatch.setattr(convlearn.learn, "corr2d", corr2d_then_ctrl_c)
+    monkeypatch.setattr(convlearn.learn.solve, "corr2d", corr2d_then_ctrl_c)
     result = learn("-i", str(x), "-t", str(y), "--kernel-size", "3x3", "--epochs", "50", "-o", str(out))
     assert result.exit_code == 130
     assert f"Interrupted at epoch 3 of 50; the kernel reached so far was kept and written to {out}" in result.stderr
@@ -271,10 +271,10 @@ def test_output_over_an_input_is_refused(tmp_path):
 
 
 def test_long_runs_show_a_progress_bar_with_the_loss_on_a_terminal(tmp_path, monkeypatch):
-    import convlearn.display
+    import convlearn.cli.render
 
     screen = io.StringIO()
-    monkeypatch.setattr(convlearn.display, "stderr", Console(file=screen, force_terminal=True, width=100))
+    monkeypatch.setattr(convlearn.cli.render, "stderr", Console(file=screen, force_terminal=True, width=100))
     x, y = write_pair(tmp_path, size=16)
     result = learn("-i", str(x), "-t", str(y), "--kernel-size", "3x3", "--epochs", "150", catch_exceptions=False)
     assert result.exit_code == 0

@@ -7,10 +7,9 @@ from conftest import TOL, conv2d_reference, corr2d_loop
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from convlearn import strategies
-from convlearn.corr import BORDERS, STRATEGIES, choose_strategy, corr2d, filter2d
+from convlearn.corr import BORDERS, STRATEGIES, choose_strategy, corr2d, filter2d, strategies
+from convlearn.corr.fft import fast_size, fft_error_bound
 from convlearn.errors import InputError, OutOfMemoryError
-from convlearn.fft import fast_size, fft_error_bound
 
 try:
     import cv2

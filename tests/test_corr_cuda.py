@@ -13,9 +13,8 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from convlearn import strategies
-from convlearn.corr import STRATEGIES, choose_strategy, corr2d, filter2d
-from convlearn.fft import FftPlan, fast_size, fft_error_bound
+from convlearn.corr import STRATEGIES, choose_strategy, corr2d, filter2d, strategies
+from convlearn.corr.fft import FftPlan, fast_size, fft_error_bound
 
 DEVICE = torch.device(os.environ.get("CONVLEARN_CUDA_TESTS_ON", "cuda"))
 ON_CUDA = DEVICE.type == "cuda"

@@ -8,12 +8,12 @@ import torch
 from conftest import cuda
 from PIL import Image
 
-from convlearn import detect as detect_module
-from convlearn.batch import Source, collect_inputs, group_batches, plan_outputs, prefetch
 from convlearn.corr import filter2d
 from convlearn.detect import DetectConfig, apply_kernel, check_config, detect_files, detect_image
+from convlearn.detect import pipeline as detect_module
 from convlearn.errors import ImageReadError, InputError, Interrupted
 from convlearn.images import read_image, write_image
+from convlearn.images.batch import Source, collect_inputs, group_batches, plan_outputs, prefetch
 from convlearn.kernels import parse_kernel
 
 CPU = DetectConfig(device="cpu")
@@ -207,7 +207,7 @@ def test_prefetch_keeps_order_and_failures():
 
 
 def test_group_batches_by_shape_and_size():
-    from convlearn.batch import Loaded
+    from convlearn.images.batch import Loaded
 
     items = [
         Loaded(i, Source(str(i), Path(str(i))), np.zeros(shape), err)
@@ -294,7 +294,7 @@ def test_ctrl_c_during_a_write_leaves_no_partial_file(tmp_path, monkeypatch):
         _write_png(tmp_path / f"im{i}.png", i)
     sources = collect_inputs([str(tmp_path)])
     outputs = plan_outputs(sources, tmp_path / "out")
-    import convlearn.files as files
+    import convlearn.images.files as files
 
     real_replace = files.os.replace
 

@@ -1,4 +1,4 @@
-"""convlearn.distributed, and learn / detect under torchrun (2 local CPU processes, gloo) against one process."""
+"""convlearn.runtime.distributed, and learn / detect under torchrun (2 local gloo processes) against one process."""
 
 from __future__ import annotations
 
@@ -17,10 +17,10 @@ from conftest import runner
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from convlearn import distributed
 from convlearn.cli import app
 from convlearn.corr import corr2d
-from convlearn.distributed import Dist, shard
+from convlearn.runtime import distributed
+from convlearn.runtime.distributed import Dist, shard
 from convlearn.synth import make_image
 
 #: The kernel behind the training pairs: asymmetric, so a flipped or shifted fit shows.
@@ -56,7 +56,7 @@ def test_single_process_is_rank_0_of_1_and_every_helper_is_a_no_op(monkeypatch) 
 
 
 def test_a_lazy_sequence_is_sharded_without_reading_the_other_items() -> None:
-    from convlearn.learn import _my_share
+    from convlearn.learn.solve import _my_share
 
     read = []
 

@@ -255,7 +255,7 @@ def test_canny_on_tiny_images():
 @pytest.mark.cuda
 @cuda
 def test_canny_and_otsu_on_cuda_match_cpu():
-    from convlearn.device import exact_fp32
+    from convlearn.runtime.device import exact_fp32
 
     exact_fp32()
     X = torch.from_numpy(_blurred8(6, (256, 320)).astype(np.float32) / 255)

@@ -1,4 +1,4 @@
-"""Exports to OpenCV, SciPy, ImageMagick, Pillow and JSON (convlearn.export), run with those tools.
+"""Exports to OpenCV, SciPy, ImageMagick, Pillow and JSON (convlearn.kernels.export), run with those tools.
 
 Round trips: a target made by OpenCV (or Pillow), a kernel learned from it by
 ``convlearn learn``, exported by ``convlearn export`` and applied by the same
@@ -20,8 +20,8 @@ from scipy import ndimage
 from convlearn.cli import app
 from convlearn.corr import filter2d
 from convlearn.errors import InputError
-from convlearn.export import TOOLS, export_kernel, imagemagick_kernel, pillow_kernel
 from convlearn.kernels import Kernel, load_kernel_file, parse_kernel
+from convlearn.kernels.export import TOOLS, export_kernel, imagemagick_kernel, pillow_kernel
 
 RNG = np.random.default_rng(42)
 # Asymmetric kernels, so that a flip or a transpose shows.

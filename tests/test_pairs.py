@@ -1,4 +1,4 @@
-"""Training pairs from files (convlearn.pairs): clipped-pixel masks, --pairs matching, lazy reading."""
+"""Training pairs from files (convlearn.learn.pairs): clipped-pixel masks, --pairs matching, lazy reading."""
 
 import io
 
@@ -8,7 +8,7 @@ import torch
 from PIL import Image, ImageFilter
 
 from convlearn.errors import ImageReadError, InputError
-from convlearn.pairs import (
+from convlearn.learn.pairs import (
     Pair,
     PairFiles,
     align_pair,
@@ -152,10 +152,10 @@ def test_pair_files_read_one_pair_at_a_time(tmp_path, monkeypatch):
     make_dir(tmp_path, ["a.png", "b.png"], ["a.png", "b.png"])
     files = PairFiles(find_pairs(tmp_path))
     calls = []
-    import convlearn.pairs
+    import convlearn.learn.pairs
 
-    real = convlearn.pairs.read_pair
-    monkeypatch.setattr(convlearn.pairs, "read_pair", lambda *a, **k: calls.append(a) or real(*a, **k))
+    real = convlearn.learn.pairs.read_pair
+    monkeypatch.setattr(convlearn.learn.pairs, "read_pair", lambda *a, **k: calls.append(a) or real(*a, **k))
     iterator = iter(files)
     assert len(files) == 2 and calls == []
     first = next(iterator)

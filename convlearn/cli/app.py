@@ -53,7 +53,7 @@ def _print_error(message: str) -> None:
     """One line on stderr: ``Error: message``. Newlines are folded so it stays one line."""
     from rich.markup import escape
 
-    from convlearn.display import stderr
+    from convlearn.cli.render import stderr
 
     line = " ".join(message.split())
     try:
@@ -192,7 +192,7 @@ class BoundaryGroup(TyperGroup):
 
 def _leave_process_group() -> None:
     """Leave torchrun's process group if a command joined one (without importing torch otherwise)."""
-    distributed = sys.modules.get("convlearn.distributed")
+    distributed = sys.modules.get("convlearn.runtime.distributed")
     if distributed is not None:
         distributed.teardown()
 

@@ -15,7 +15,7 @@ TABLE_SIDE = 16
 
 def _table(values, title: str):
     """Rich tables of a result: one per channel, the top-left corner of a large one."""
-    from convlearn.display import kernel_table
+    from convlearn.cli.render import kernel_table
 
     planes = [values] if values.ndim == 2 else [values[..., c] for c in range(values.shape[-1])]
     names = [""] if values.ndim == 2 else [" R", " G", " B"]
@@ -113,10 +113,10 @@ def detect(
     import time
     from pathlib import Path
 
-    from convlearn.batch import collect_inputs, plan_outputs
-    from convlearn.display import format_tensor, stderr, stdout
+    from convlearn.cli.render import format_tensor, stderr, stdout
     from convlearn.errors import ConvlearnError, InputError
     from convlearn.images import STDIO, require_file
+    from convlearn.images.batch import collect_inputs, plan_outputs
     from convlearn.kernels import parse_kernel
 
     # The commonest mistakes (a bad kernel, a missing file) are found before
@@ -165,8 +165,8 @@ def detect(
     total = len(sources)
     # Under torchrun each rank filters its own share of the files (every output
     # is written once, by the rank that reads its input); rank 0 tells the summary.
-    from convlearn import distributed
-    from convlearn.device import resolve_device
+    from convlearn.runtime import distributed
+    from convlearn.runtime.device import resolve_device
 
     where = distributed.setup(resolve_device(config.device))
     if where.active:

@@ -30,8 +30,8 @@ def export(
     rows, so they are written bottom to top; it takes only 3x3 and 5x5.
     """
     from convlearn.errors import invalid_choice
-    from convlearn.export import TOOLS, export_kernel
     from convlearn.kernels import parse_kernel
+    from convlearn.kernels.export import TOOLS, export_kernel
 
     if to not in TOOLS:
         raise invalid_choice("tool", to, TOOLS)

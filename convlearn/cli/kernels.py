@@ -60,7 +60,7 @@ def kernels(
     from rich.markup import escape
     from rich.table import Table
 
-    from convlearn.display import kernel_table, stdout
+    from convlearn.cli.render import kernel_table, stdout
     from convlearn.kernels import KERNELS, gradient_pair, kernel_to_json, parse_kernel
 
     if spec is None:

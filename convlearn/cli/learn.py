@@ -66,8 +66,8 @@ def _plot(losses: list[float], path: Path, solver: str) -> bool:
     """Draw the loss curve with matplotlib; False (and a hint) where it is not installed."""
     import io
 
-    from convlearn.display import stderr
-    from convlearn.files import write_bytes
+    from convlearn.cli.render import stderr
+    from convlearn.images.files import write_bytes
 
     try:
         import matplotlib
@@ -154,9 +154,9 @@ def learn(
     """
     from rich.markup import escape
 
-    from convlearn.display import kernel_table, stderr, stdout
+    from convlearn.cli.render import kernel_table, stderr, stdout
     from convlearn.errors import InputError, Interrupted, TrainingError, invalid_choice
-    from convlearn.files import check_not_input, write_text
+    from convlearn.images.files import check_not_input, write_text
     from convlearn.kernels import kernel_to_json, parse_kernel
     from convlearn.learn import (
         DTYPES,
@@ -168,7 +168,7 @@ def learn(
         learn_kernel,
         max_abs_difference,
     )
-    from convlearn.pairs import PairFiles, find_pairs
+    from convlearn.learn.pairs import PairFiles, find_pairs
 
     if solver not in SOLVERS:
         raise invalid_choice("solver", solver, SOLVERS)
@@ -190,8 +190,8 @@ def learn(
     pairs = PairFiles(paths, keep_saturated=keep_saturated, max_pixels=max_pixels) if paths else None
     # Under torchrun (after every check above, made alike on every rank): each
     # rank reads its share of the pairs; rank 0 alone prints and writes.
-    from convlearn import distributed
-    from convlearn.device import resolve_device
+    from convlearn.runtime import distributed
+    from convlearn.runtime.device import resolve_device
 
     if not distributed.setup(resolve_device(device)).is_main:
         quiet, json_, output, plot = True, False, None, None

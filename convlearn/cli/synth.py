@@ -34,7 +34,7 @@ def synth(
 
     The default is the notebook's 6x8 image: ones, with columns 2..5 zero.
     """
-    from convlearn.display import format_tensor, stdout
+    from convlearn.cli.render import format_tensor, stdout
     from convlearn.errors import InputError
     from convlearn.images import write_image
     from convlearn.synth import SynthConfig, make_image, parse_stripe

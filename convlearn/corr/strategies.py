@@ -15,7 +15,7 @@ to do with one tile.
 - ``separable``: the kernel as a sum of rank-1 terms ``u v^T`` (one term for
   Sobel, Gaussian and box kernels), each run as a horizontal then a vertical
   1-D pass: ``h + w`` taps per term instead of ``h * w``.
-- ``fft``: overlap-save row strips; see :mod:`convlearn.fft`.
+- ``fft``: overlap-save row strips; see :mod:`convlearn.corr.fft`.
 - ``conv2d``: ``F.conv2d`` (cuDNN on CUDA, with ``benchmark`` on and TF32 off).
 """
 
@@ -36,7 +36,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from convlearn.fft import MIN_STRIP
+from convlearn.corr.fft import MIN_STRIP
 
 __all__ = [
     "FUSED_MAX_TAPS",

@@ -32,6 +32,7 @@ from convlearn.errors import KernelSpecError
 
 __all__ = [
     "KERNELS",
+    "MAX_KERNEL_SIDE",
     "Kernel",
     "KernelInfo",
     "gaussian_1d",

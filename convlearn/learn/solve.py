@@ -1,7 +1,7 @@
 """Learning a convolution kernel from input/target pairs: the solvers and the fit report.
 
 Every solver minimises the same loss, the notebook's summed squared error over
-the pixels used (see :mod:`convlearn.pairs` for which pixels count)::
+the pixels used (see :mod:`convlearn.learn.pairs` for which pixels count)::
 
     L(K, c) = sum over pairs and pixels of (corr2d(X, K) + c - Y) ** 2
 
@@ -40,10 +40,10 @@ from typing import NamedTuple
 import torch
 from torch import nn
 
-from convlearn import distributed
 from convlearn.corr import corr2d
 from convlearn.errors import ConvlearnError, InputError, Interrupted, TrainingError, invalid_choice
-from convlearn.pairs import Pair, align_pair, align_target
+from convlearn.learn.pairs import Pair, align_pair
+from convlearn.runtime import distributed
 
 __all__ = [
     "CONVERGED_RTOL",
@@ -56,10 +56,8 @@ __all__ = [
     "LearnConfig",
     "LearnResult",
     "NormalEquations",
-    "Pair",
     "TrainingDiverged",
     "TrainingInterrupted",
-    "align_target",
     "fit_notes",
     "fit_report",
     "learn_kernel",
@@ -240,7 +238,7 @@ def normal_equations(
 
     Args:
         pairs: the pairs; read once, in order, so a lazy sequence such as
-            :class:`convlearn.pairs.PairFiles` streams. Same-size targets are
+            :class:`convlearn.learn.pairs.PairFiles` streams. Same-size targets are
             aligned (see :func:`align_target`); masked pixels are left out.
         kernel_size: ``(h, w)``.
         bias: add a column of ones for an additive offset.
@@ -584,7 +582,7 @@ def learn_kernel(
 
     Args:
         pairs: training pairs; None means the notebook's problem. lstsq reads
-            them once, one at a time (a lazy :class:`convlearn.pairs.PairFiles`
+            them once, one at a time (a lazy :class:`convlearn.learn.pairs.PairFiles`
             streams); the iterative solvers hold them all in memory.
         config: solver and settings, see :class:`LearnConfig`.
         on_epoch: called with ``(epoch, loss)`` after each epoch of an
@@ -606,7 +604,7 @@ def learn_kernel(
     >>> result.weight.tolist(), result.report.r2
     ([[1.0, -1.0]], 1.0)
     """
-    from convlearn.device import resolve_device
+    from convlearn.runtime.device import resolve_device
 
     cfg = config or LearnConfig()
     _check_config(cfg)

@@ -3,7 +3,7 @@
 corr2d has the notebook's meaning: no kernel flip, and a valid output of shape
 ``(H - h + 1, W - w + 1)``. The notebook's double loop over pixels survives
 only as the reference in the tests. corr2d picks one of the strategies of
-:mod:`convlearn.strategies` by kernel size, kernel rank and device (see
+:mod:`convlearn.corr.strategies` by kernel size, kernel rank and device (see
 :func:`choose_strategy`), or the one asked for with ``strategy=``. When X or K
 needs a gradient it runs a differentiable path instead.
 """
@@ -15,9 +15,9 @@ import math
 import torch
 import torch.nn.functional as F
 
-from convlearn import strategies
+from convlearn.corr import strategies
+from convlearn.corr.fft import FftPlan, fast_size, fft_corr2d_differentiable, fft_rows
 from convlearn.errors import InputError, OutOfMemoryError, invalid_choice
-from convlearn.fft import FftPlan, fast_size, fft_corr2d_differentiable, fft_rows
 
 __all__ = ["BORDERS", "MODES", "STRATEGIES", "choose_strategy", "corr2d", "filter2d", "pad_same"]
 
@@ -217,7 +217,7 @@ def corr2d(X: torch.Tensor, K: torch.Tensor, *, strategy: str = "auto") -> torch
     ``conv2d`` (``F.conv2d``; cuDNN on CUDA, TF32 off). The FFT's error is
     absolute, at most about ``u * log2(n) * sum(|K|) * max(|X|)`` per output
     (``u`` the unit roundoff, ``n`` the points of one strip's FFT; see
-    :mod:`convlearn.fft`). When X or K requires a gradient (and grad mode is
+    :mod:`convlearn.corr.fft`). When X or K requires a gradient (and grad mode is
     on), ``fft`` and ``conv2d`` run as differentiable torch ops and the others
     as the differentiable shift-add.
 

@@ -36,7 +36,7 @@ import math
 import numpy as np
 
 from convlearn.errors import InputError, invalid_choice
-from convlearn.kernels import Kernel
+from convlearn.kernels.spec import Kernel
 
 __all__ = ["PILLOW_SIZES", "TOOLS", "export_kernel", "imagemagick_kernel", "pillow_kernel"]
 

@@ -26,8 +26,8 @@ from pathlib import Path
 from typing import Any
 
 from convlearn.errors import InputError
-from convlearn.files import check_not_input, make_output_dir
-from convlearn.images import IMAGE_SUFFIXES, OUTPUT_FORMATS, STDIO
+from convlearn.images.codec import IMAGE_SUFFIXES, OUTPUT_FORMATS, STDIO
+from convlearn.images.files import check_not_input, make_output_dir
 
 __all__ = [
     "INPUT_SUFFIXES",

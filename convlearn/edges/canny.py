@@ -30,6 +30,8 @@ from convlearn.errors import InputError
 from convlearn.kernels import KERNELS, gaussian_1d
 
 __all__ = [
+    "TAN_22_5",
+    "TAN_67_5",
     "CannyConfig",
     "CannyResult",
     "apply_threshold",

@@ -25,10 +25,10 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from convlearn.batch import BatchReport, FileResult, Loaded, Source, group_batches, prefetch
 from convlearn.corr import BORDERS, MODES, filter2d
 from convlearn.errors import ConvlearnError, InputError, Interrupted, invalid_choice
 from convlearn.images import CHANNELS, DEFAULT_MAX_PIXELS, OUTPUT_FORMATS, SCALES, read_input, write_output
+from convlearn.images.batch import BatchReport, FileResult, Loaded, Source, group_batches, prefetch
 from convlearn.kernels import Kernel, gradient_pair
 
 __all__ = [
@@ -133,7 +133,7 @@ def apply_kernel(image: torch.Tensor | np.ndarray, kernel: Kernel, config: Detec
     >>> apply_kernel(torch.tensor([[0.0, 1.0, 1.0]]), parse_kernel("edge")).tolist()
     [[-1.0, 0.0]]
     """
-    from convlearn.device import resolve_device
+    from convlearn.runtime.device import resolve_device
 
     cfg = config or DetectConfig()
     device = resolve_device(cfg.device)
@@ -228,7 +228,7 @@ def detect_image(image: np.ndarray | torch.Tensor, kernel: Kernel, config: Detec
     >>> detect_image(np.array([[0.0, 1.0, 1.0]]), parse_kernel("edge")).values
     tensor([[-1.,  0.]])
     """
-    from convlearn.device import resolve_device
+    from convlearn.runtime.device import resolve_device
 
     cfg = check_config(config or DetectConfig())
     array = np.asarray(image.cpu() if isinstance(image, torch.Tensor) else image, dtype=np.float32)
@@ -291,9 +291,9 @@ def detect_files(
     Every write is atomic, so an interrupted run leaves only complete files.
 
     Args:
-        sources: from :func:`convlearn.batch.collect_inputs`.
+        sources: from :func:`convlearn.images.batch.collect_inputs`.
         outputs: one path (``-`` is stdout) or None per source, from
-            :func:`convlearn.batch.plan_outputs`.
+            :func:`convlearn.images.batch.plan_outputs`.
         kernel: from :func:`~convlearn.kernels.parse_kernel`.
         config: see :class:`DetectConfig`.
         angle_outputs: where to write each angle (with ``config.angle``).
@@ -302,14 +302,14 @@ def detect_files(
         keep_values: pass the values to ``on_result`` (for printing them).
 
     Returns:
-        The report: one :class:`~convlearn.batch.FileResult` per source.
+        The report: one :class:`~convlearn.images.batch.FileResult` per source.
 
     Raises:
         ConvlearnError: with a single source, its own error (exit code as usual).
         Interrupted: on Ctrl-C; its message names the inputs not done, and its
             ``report`` attribute holds what was.
     """
-    from convlearn.device import resolve_device
+    from convlearn.runtime.device import resolve_device
 
     cfg = check_config(config or DetectConfig())
     device = resolve_device(cfg.device)

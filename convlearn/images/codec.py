@@ -31,7 +31,7 @@ import numpy as np
 from PIL import Image, UnidentifiedImageError
 
 from convlearn.errors import ImageReadError, InputError, OutputError, invalid_choice
-from convlearn.files import write_bytes
+from convlearn.images.files import write_bytes
 
 __all__ = [
     "CHANNELS",
@@ -46,6 +46,7 @@ __all__ = [
     "encode_image",
     "read_image",
     "read_input",
+    "require_file",
     "to_picture",
     "write_image",
     "write_output",

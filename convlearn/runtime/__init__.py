@@ -1,0 +1,31 @@
+"""Where the work runs: the device, and torchrun's process group."""
+
+from convlearn.runtime.device import (
+    DEVICES,
+    exact_fp32,
+    resolve_device,
+)
+from convlearn.runtime.distributed import (
+    Dist,
+    all_gather_objects,
+    all_reduce_sum,
+    barrier,
+    current,
+    setup,
+    shard,
+    teardown,
+)
+
+__all__ = [
+    "DEVICES",
+    "Dist",
+    "all_gather_objects",
+    "all_reduce_sum",
+    "barrier",
+    "current",
+    "exact_fp32",
+    "resolve_device",
+    "setup",
+    "shard",
+    "teardown",
+]
