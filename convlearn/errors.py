@@ -33,6 +33,8 @@ __all__ = [
     "OutputError",
     "TrainingError",
     "invalid_choice",
+    "is_device_out_of_memory",
+    "is_out_of_memory",
 ]
 
 
@@ -105,3 +107,19 @@ def invalid_choice(what: str, value: object, choices: Iterable[str]) -> InputErr
     "Invalid border 'x'. Expected one of: zero, reflect"
     """
     return InputError(f"Invalid {what} {value!r}. Expected one of: {', '.join(choices)}")
+
+
+def is_device_out_of_memory(e: BaseException) -> bool:
+    """torch's out-of-memory error (``torch.OutOfMemoryError``, CUDA's among them).
+
+    Matched by class name, so that this module does not import torch.
+    """
+    return any(c.__name__ == "OutOfMemoryError" for c in type(e).__mro__)
+
+
+def is_out_of_memory(e: BaseException) -> bool:
+    """Any out-of-memory failure: Python's MemoryError, torch's, or the CPU allocator's RuntimeError."""
+    if isinstance(e, MemoryError) or is_device_out_of_memory(e):
+        return True
+    text = str(e)
+    return isinstance(e, RuntimeError) and ("out of memory" in text.lower() or "can't allocate memory" in text)

@@ -61,3 +61,9 @@ def cli():
 
 
 cuda = pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU")
+
+
+@pytest.fixture
+def cv2():
+    """OpenCV, a reference oracle: a test that takes this fixture is skipped, alone, where it is missing."""
+    return pytest.importorskip("cv2")

@@ -14,7 +14,7 @@ import warnings
 import typer
 from typer.core import TyperGroup
 
-from convlearn.errors import ConvlearnError
+from convlearn.errors import ConvlearnError, is_out_of_memory
 
 #: Exit codes, documented in the README's "Errors and exit codes" table.
 EXIT_RUNTIME, EXIT_USAGE, EXIT_INTERRUPTED = 1, 2, 130
@@ -78,17 +78,6 @@ def _silence_stdout() -> None:
         pass
 
 
-def _is_out_of_memory(e: BaseException) -> bool:
-    if isinstance(e, MemoryError):
-        return True
-    # torch.OutOfMemoryError (CUDA), and the CPU allocator's RuntimeError; by
-    # name, so that this module does not import torch.
-    if any(c.__name__ == "OutOfMemoryError" for c in type(e).__mro__):
-        return True
-    text = str(e)
-    return isinstance(e, RuntimeError) and ("out of memory" in text.lower() or "can't allocate memory" in text)
-
-
 def _out_of_memory_message(e: BaseException, command: str | None, options: set[str]) -> str:
     on_gpu = "CUDA" in str(e) or "cuda" in type(e).__module__
     where = " on the GPU" if on_gpu else ""
@@ -122,7 +111,7 @@ def describe(e: BaseException, command: str | None = None, options: set[str] | N
         return EXIT_INTERRUPTED, "Interrupted (Ctrl-C)"
     if isinstance(e, BrokenPipeError) or (isinstance(e, OSError) and e.errno == errno.EPIPE):
         return EXIT_RUNTIME, None
-    if _is_out_of_memory(e):
+    if is_out_of_memory(e):
         return EXIT_RUNTIME, _out_of_memory_message(e, command, options)
     if isinstance(e, OSError) and e.filename is not None:
         return EXIT_RUNTIME, f"Cannot access {str(e.filename)!r}: {e.strerror or e}"

@@ -17,9 +17,18 @@ import torch.nn.functional as F
 
 from convlearn.corr import strategies
 from convlearn.corr.fft import FftPlan, fast_size, fft_corr2d_differentiable, fft_rows
-from convlearn.errors import InputError, OutOfMemoryError, invalid_choice
+from convlearn.errors import InputError, OutOfMemoryError, invalid_choice, is_device_out_of_memory
 
-__all__ = ["BORDERS", "MODES", "STRATEGIES", "choose_strategy", "corr2d", "filter2d", "pad_same"]
+__all__ = [
+    "BORDERS",
+    "MODES",
+    "STRATEGIES",
+    "as_planes",
+    "choose_strategy",
+    "corr2d",
+    "filter2d",
+    "pad_same",
+]
 
 #: Output sizes: ``valid`` is the notebook's, ``same`` keeps the input's size.
 MODES = ("valid", "same")
@@ -42,14 +51,31 @@ FUSED_MIN_OUTPUTS = 1 << 20
 _FFT_DTYPES = (torch.float32, torch.float64)
 
 
-def _as_batch(X: torch.Tensor) -> tuple[torch.Tensor, tuple[int, ...]]:
-    """View X as (N, H, W), remembering the leading shape to restore."""
+def as_planes(X: torch.Tensor, what: str) -> tuple[torch.Tensor, tuple[int, ...]]:
+    """View X of shape (..., H, W) as planes (N, H, W), and give the leading shape to restore.
+
+    Args:
+        X: a floating-point tensor of shape (..., H, W).
+        what: the caller's name, for the error message.
+
+    Returns:
+        ``(planes, lead)``: ``planes`` of shape (N, H, W), a view where the
+        layout allows, and ``lead = X.shape[:-2]``.
+    """
     if not isinstance(X, torch.Tensor):
-        raise InputError(f"corr2d expects a torch.Tensor image, got {type(X).__name__}")
-    if X.dim() not in (2, 3, 4) or (X.dim() == 4 and X.shape[1] != 1):
+        raise InputError(f"{what} expects a torch.Tensor, got {type(X).__name__}")
+    if X.dim() < 2:
+        raise InputError(f"{what} expects planes of shape (..., H, W), got {tuple(X.shape)}")
+    if not X.is_floating_point():
+        raise InputError(f"{what} expects a floating-point tensor, got {X.dtype}")
+    return X.reshape(-1, *X.shape[-2:]), tuple(X.shape[:-2])
+
+
+def _as_batch(X: torch.Tensor) -> tuple[torch.Tensor, tuple[int, ...]]:
+    """View an image (H, W), (B, H, W) or (B, 1, H, W) as (N, H, W), remembering the leading shape."""
+    if isinstance(X, torch.Tensor) and (X.dim() not in (2, 3, 4) or (X.dim() == 4 and X.shape[1] != 1)):
         raise InputError(f"corr2d expects an image of shape (H, W), (B, H, W) or (B, 1, H, W), got {tuple(X.shape)}")
-    lead = tuple(X.shape[:-2])
-    return X.reshape(-1, *X.shape[-2:]), lead
+    return as_planes(X, "corr2d")
 
 
 def _check_kernel(X: torch.Tensor, K: torch.Tensor) -> torch.Tensor:
@@ -191,7 +217,7 @@ def _fast(Xb: torch.Tensor, K: torch.Tensor, strategy: str) -> torch.Tensor:
         try:
             return _run(name, Xb, K, tiling)
         except Exception as e:
-            if not strategies.is_out_of_memory(e):
+            if not is_device_out_of_memory(e):
                 raise
             failed = tiling
         # Out of the except block, so the failed attempt's tensors are freed first.

@@ -37,6 +37,7 @@ import torch
 import torch.nn.functional as F
 
 from convlearn.corr.fft import MIN_STRIP
+from convlearn.errors import is_device_out_of_memory
 
 __all__ = [
     "FUSED_MAX_TAPS",
@@ -49,7 +50,6 @@ __all__ = [
     "direct_tile",
     "empty_output",
     "fused_shift_add",
-    "is_out_of_memory",
     "kernel_rank",
     "on_worker",
     "rank1_factors",
@@ -495,7 +495,7 @@ def fused_shift_add(kernel_shape: tuple[int, int]) -> Callable[[torch.Tensor, to
         try:
             return compiled(x, K)
         except Exception as e:  # any compile failure: run eagerly instead
-            if is_out_of_memory(e):
+            if is_device_out_of_memory(e):
                 raise
             _compile_state["broken"] = True
             warnings.warn(
@@ -516,9 +516,3 @@ def fused_tile(K: torch.Tensor) -> TileFn:
         out.copy_(run(x, K))
 
     return tile
-
-
-def is_out_of_memory(e: BaseException) -> bool:
-    """A CUDA (or other accelerator) out-of-memory error from torch."""
-    oom = getattr(torch, "OutOfMemoryError", None) or torch.cuda.OutOfMemoryError
-    return isinstance(e, oom)

@@ -11,10 +11,16 @@ from convlearn.detect.pipeline import (
     detect_image,
     detect_planes,
 )
+from convlearn.detect.report import (
+    BatchReport,
+    FileResult,
+)
 
 __all__ = [
+    "BatchReport",
     "DetectConfig",
     "DetectOutput",
+    "FileResult",
     "apply_kernel",
     "check_config",
     "default_tag",

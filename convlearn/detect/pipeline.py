@@ -26,9 +26,20 @@ import numpy as np
 import torch
 
 from convlearn.corr import BORDERS, MODES, filter2d
+from convlearn.detect.report import BatchReport, FileResult
 from convlearn.errors import ConvlearnError, InputError, Interrupted, invalid_choice
-from convlearn.images import CHANNELS, DEFAULT_MAX_PIXELS, OUTPUT_FORMATS, SCALES, read_input, write_output
-from convlearn.images.batch import BatchReport, FileResult, Loaded, Source, group_batches, prefetch
+from convlearn.images import (
+    CHANNELS,
+    DEFAULT_MAX_PIXELS,
+    OUTPUT_FORMATS,
+    SCALES,
+    Loaded,
+    Source,
+    group_batches,
+    prefetch,
+    read_input,
+    write_output,
+)
 from convlearn.kernels import Kernel, gradient_pair
 
 __all__ = [

@@ -25,7 +25,7 @@ from dataclasses import dataclass
 import torch
 import torch.nn.functional as F
 
-from convlearn.corr import filter2d
+from convlearn.corr import as_planes, filter2d
 from convlearn.errors import InputError
 from convlearn.kernels import KERNELS, gaussian_1d
 
@@ -71,17 +71,6 @@ class CannyResult:
     edges: torch.Tensor  # (N, H, W) float, 1 on an edge, else 0
     gx: torch.Tensor  # (N, H, W) Sobel x of the smoothed image
     gy: torch.Tensor  # (N, H, W) Sobel y of the smoothed image
-
-
-def _planes(X: torch.Tensor, what: str) -> tuple[torch.Tensor, tuple[int, ...]]:
-    """View X as (N, H, W), remembering the leading shape to restore."""
-    if not isinstance(X, torch.Tensor):
-        raise InputError(f"{what} expects a torch.Tensor, got {type(X).__name__}")
-    if X.dim() < 2:
-        raise InputError(f"{what} expects planes of shape (..., H, W), got {tuple(X.shape)}")
-    if not X.is_floating_point():
-        raise InputError(f"{what} expects a floating-point tensor, got {X.dtype}")
-    return X.reshape(-1, *X.shape[-2:]), tuple(X.shape[:-2])
 
 
 def gradient_magnitude(gx: torch.Tensor, gy: torch.Tensor) -> torch.Tensor:
@@ -173,7 +162,7 @@ def otsu_threshold(Y: torch.Tensor, bins: int = 256) -> torch.Tensor:
     """
     if bins < 2:
         raise InputError(f"Otsu needs at least 2 bins, got {bins}")
-    Yb, lead = _planes(Y, "otsu_threshold")
+    Yb, lead = as_planes(Y, "otsu_threshold")
     N = Yb.shape[0]
     v = Yb.reshape(N, -1).double()  # (N, M)
     lo = v.min(dim=1, keepdim=True).values  # (N, 1)
@@ -220,7 +209,7 @@ def apply_threshold(Y: torch.Tensor, t: float | str | torch.Tensor) -> tuple[tor
     >>> apply_threshold(torch.tensor([[0.2, 0.5, 0.7]]), 0.5)[0]
     tensor([[0., 0., 1.]])
     """
-    Yb, lead = _planes(Y, "apply_threshold")
+    Yb, lead = as_planes(Y, "apply_threshold")
     if isinstance(t, str):
         if parse_threshold(t) != "otsu":
             t = parse_threshold(t)
@@ -245,7 +234,7 @@ def smooth(X: torch.Tensor, sigma: float) -> torch.Tensor:
     >>> smooth(torch.ones(4, 4), 1.0).allclose(torch.ones(4, 4))
     True
     """
-    Xb, _ = _planes(X, "smooth")
+    Xb, _ = as_planes(X, "smooth")
     if sigma <= 0:
         return X
     size = math.floor(6 * sigma + 1 + 0.5) | 1  # cvRound(sigma * 3 * 2 + 1) | 1
@@ -265,7 +254,7 @@ def sobel_gradients(X: torch.Tensor, border: str = "replicate") -> tuple[torch.T
         - X: :math:`(..., H, W)`
         - Output: two tensors of X's shape
     """
-    Xb, _ = _planes(X, "sobel_gradients")
+    Xb, _ = as_planes(X, "sobel_gradients")
     kx = torch.from_numpy(KERNELS["sobel-x"].make([])).to(X)
     gx = filter2d(Xb, kx, mode="same", border=border)  # (N, H, W)
     gy = filter2d(Xb, kx.T.contiguous(), mode="same", border=border)
@@ -298,7 +287,7 @@ def non_max_suppression(mag: torch.Tensor, gx: torch.Tensor, gy: torch.Tensor) -
         - mag, gx, gy: :math:`(..., H, W)`
         - Output: bool, the same
     """
-    M, _ = _planes(mag, "non_max_suppression")
+    M, _ = as_planes(mag, "non_max_suppression")
     gxb, gyb = gx.reshape(M.shape), gy.reshape(M.shape)
     nb = _neighbours(M, 0.0)
     ax, ay = gxb.abs(), gyb.abs()
@@ -395,7 +384,7 @@ def canny_parts(X: torch.Tensor, low: float, high: float, sigma: float = 1.0) ->
         raise InputError(f"Invalid Canny thresholds {low}, {high}. Expected 0 <= LOW <= HIGH")
     if not math.isfinite(sigma) or sigma < 0:
         raise InputError(f"Invalid Canny sigma {sigma}. Expected a number >= 0 (0: no smoothing)")
-    Xb, _ = _planes(X, "canny")
+    Xb, _ = as_planes(X, "canny")
     S = smooth(Xb, sigma)  # (N, H, W)
     gx, gy = sobel_gradients(S)  # (N, H, W) each
     mag = gradient_magnitude(gx, gy)

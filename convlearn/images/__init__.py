@@ -5,8 +5,6 @@ Nothing here imports torch.
 
 from convlearn.images.batch import (
     INPUT_SUFFIXES,
-    BatchReport,
-    FileResult,
     Loaded,
     Source,
     collect_inputs,
@@ -50,8 +48,6 @@ __all__ = [
     "OUTPUT_FORMATS",
     "SCALES",
     "STDIO",
-    "BatchReport",
-    "FileResult",
     "Loaded",
     "Source",
     "atomic_write",

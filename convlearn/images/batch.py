@@ -7,8 +7,6 @@
 - :func:`prefetch` decodes the next files on background threads while the
   caller filters the current ones; :func:`group_batches` stacks neighbours of
   one shape into a batch for the device;
-- :class:`FileResult` and :class:`BatchReport` say what happened to each file,
-  so a file that fails is reported at the end instead of stopping the rest.
 
 Nothing here imports torch.
 """
@@ -21,7 +19,7 @@ import re
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -31,8 +29,6 @@ from convlearn.images.files import check_not_input, make_output_dir
 
 __all__ = [
     "INPUT_SUFFIXES",
-    "BatchReport",
-    "FileResult",
     "Loaded",
     "Source",
     "collect_inputs",
@@ -52,77 +48,6 @@ class Source:
 
     path: str  # as given or found; "-" is stdin
     name: Path  # e.g. "a.png", or "sub/a.png" under a directory read with --recursive
-
-
-@dataclass
-class FileResult:
-    """What happened to one input."""
-
-    source: str
-    output: str | None = None
-    angle_output: str | None = None
-    shape: tuple[int, ...] = ()
-    min: float | None = None
-    max: float | None = None
-    mean: float | None = None
-    threshold: float | list[float] | None = None  # the one used, when --threshold was asked for
-    seconds: float = 0.0  # reading + this file's share of its batch on the device + writing
-    error: str | None = None
-
-    @property
-    def ok(self) -> bool:
-        return self.error is None
-
-    def to_json(self) -> dict[str, Any]:
-        """The ``--json`` record: shape, min, max, mean, output path and time taken."""
-        if self.error is not None:
-            return {"input": self.source, "error": self.error}
-        data: dict[str, Any] = {
-            "input": self.source,
-            "output": self.output,
-            "shape": list(self.shape),
-            "min": self.min,
-            "max": self.max,
-            "mean": self.mean,
-            "seconds": round(self.seconds, 6),
-        }
-        if self.angle_output is not None:
-            data["angle_output"] = self.angle_output
-        if self.threshold is not None:
-            data["threshold"] = self.threshold
-        return data
-
-
-@dataclass
-class BatchReport:
-    """Every input's :class:`FileResult`, in input order, and what was left undone."""
-
-    sources: list[Source]
-    results: list[FileResult] = field(default_factory=list)
-
-    @property
-    def failed(self) -> list[FileResult]:
-        return [r for r in self.results if not r.ok]
-
-    @property
-    def done(self) -> list[FileResult]:
-        return [r for r in self.results if r.ok]
-
-    @property
-    def not_done(self) -> list[str]:
-        """The inputs that have no result yet (after Ctrl-C)."""
-        seen = {r.source for r in self.results}
-        return [s.path for s in self.sources if s.path not in seen]
-
-    def interrupted_message(self, limit: int = 20) -> str:
-        """``Interrupted after 3 of 10 files; not done: d.png, e.png, ...``."""
-        left = self.not_done
-        names = ", ".join(left[:limit]) + (f", ... ({len(left) - limit} more)" if len(left) > limit else "")
-        failed = f" ({len(self.failed)} failed)" if self.failed else ""
-        return (
-            f"Interrupted after {len(self.results)} of {len(self.sources)} files{failed}; "
-            f"not done: {names or 'none'}. Every output written is complete"
-        )
 
 
 def _files_in(directory: Path, recursive: bool) -> list[Path]:
