@@ -1,10 +1,14 @@
 """The command-line interface: a thin layer over the library.
 
-Each command parses its options, calls one library function and prints the
-result; see :mod:`convlearn.cli.app` for the error boundary.
+Each command reads its options, makes one library call and renders the
+result; :mod:`convlearn.cli.app` holds the app and the one error boundary.
+Commands are registered here, explicitly; ``--help`` lists them in this order.
 """
 
-from convlearn.cli import commands as _commands  # noqa: F401  (registers the commands)
+from convlearn.cli import detect, export, kernels, learn, synth
 from convlearn.cli.app import app, main
+
+for _command in (detect.detect, export.export, kernels.kernels, learn.learn, synth.synth):
+    app.command()(_command)
 
 __all__ = ["app", "main"]

@@ -222,9 +222,6 @@ def main() -> None:
     a command started (while importing) and a stdout closed under us.
     """
     try:
-        # Register the commands (each module adds itself to ``app``).
-        from convlearn.cli import commands  # noqa: F401
-
         app(prog_name="convlearn")
         code: int | str | None = 0
     except SystemExit as e:

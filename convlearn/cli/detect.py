@@ -6,7 +6,6 @@ import sys
 
 import typer
 
-from convlearn.cli.app import app
 from convlearn.cli.options import DEVICE, KERNEL_HELP, MAX_PIXELS
 
 #: --table shows at most this many rows and columns (the top-left corner of a larger result).
@@ -26,7 +25,6 @@ def _table(values, title: str):
     return [kernel_table(c, f"{title}{n}{cut}") for c, n in zip(corners, names, strict=True)]
 
 
-@app.command()
 def detect(
     images: list[str] = typer.Argument(
         ...,

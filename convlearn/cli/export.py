@@ -4,11 +4,9 @@ from __future__ import annotations
 
 import typer
 
-from convlearn.cli.app import app
 from convlearn.cli.options import KERNEL_HELP
 
 
-@app.command()
 def export(
     kernel: str = typer.Argument(..., help="The kernel: a file written by learn --output, or any spec. " + KERNEL_HELP),
     to: str = typer.Option(..., "--to", help="opencv, scipy, imagemagick, pillow or json."),

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import typer
 
-from convlearn.cli.app import app
-
 CORRELATION_NOTE = (
     "Every kernel is applied by correlation, without flipping it: "
     "Y[i, j] = sum K[a, b] * X[i + a - ay, j + b - ax], as cv2.filter2D and scipy.ndimage.correlate do "
@@ -38,7 +36,6 @@ def _magick(weight, anchor: tuple[int, int]) -> str:
     return f"'{w}x{h}+{ax}+{ay}: " + " ".join(_number(v) for v in weight.ravel()) + "'"
 
 
-@app.command()
 def kernels(
     spec: str | None = typer.Argument(
         None,

@@ -6,7 +6,6 @@ from pathlib import Path
 
 import typer
 
-from convlearn.cli.app import app
 from convlearn.cli.options import DEVICE, KERNEL_HELP, MAX_PIXELS
 
 #: Runs of at most this many epochs print one line per epoch, as the notebook
@@ -93,7 +92,6 @@ def _plot(losses: list[float], path: Path, solver: str) -> bool:
     return True
 
 
-@app.command()
 def learn(
     inputs: list[Path] = typer.Option([], "--input", "-i", help="Input image; repeat for several pairs."),
     targets: list[Path] = typer.Option([], "--target", "-t", help="Target image, one per --input, same order."),

@@ -6,11 +6,9 @@ from pathlib import Path
 
 import typer
 
-from convlearn.cli.app import app
 from convlearn.cli.options import KERNEL_HELP
 
 
-@app.command()
 def synth(
     output: Path = typer.Argument(Path("stripes.png"), help="Where to write the image (.png, .tif or .npy)."),
     pattern: str = typer.Option("stripes", "--pattern", "-p", help="stripes, diagonal, checker, noise or shapes."),
