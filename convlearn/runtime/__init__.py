@@ -2,6 +2,7 @@
 
 from convlearn.runtime.device import (
     DEVICES,
+    cudnn_exact,
     exact_fp32,
     resolve_device,
 )
@@ -22,6 +23,7 @@ __all__ = [
     "all_gather_objects",
     "all_reduce_sum",
     "barrier",
+    "cudnn_exact",
     "current",
     "exact_fp32",
     "resolve_device",

@@ -1,25 +1,46 @@
-"""Device choice, and the fp32 settings every compute path relies on."""
+"""Device choice, and the fp32 settings every compute path relies on.
+
+TF32 stays off on CUDA, so that CUDA matches the CPU to fp32 rounding: on an
+H100, cuDNN's TF32 default moved a 5x5 correlation by 2.4e-3 from the fp32
+result. :func:`exact_fp32` turns it off for the process (the device the CLI
+resolves), :func:`cudnn_exact` for one cuDNN call, whatever the caller set.
+"""
 
 from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import torch
 
 from convlearn.errors import DeviceError, invalid_choice
 
-__all__ = ["DEVICES", "exact_fp32", "resolve_device"]
+__all__ = ["DEVICES", "cudnn_exact", "exact_fp32", "resolve_device"]
 
 #: The values ``--device`` accepts.
 DEVICES = ("auto", "cpu", "cuda")
+_cudnn_lock = threading.RLock()
 
 
 def exact_fp32() -> None:
-    """Turn off TF32 so CUDA matches the CPU to fp32 rounding.
-
-    On an H100, cuDNN's TF32 default moved a 5x5 correlation by 2.4e-3 from the
-    fp32 result (measured by the team; see the core issue).
-    """
+    """Turn off TF32 for the whole process, in matmuls and in cuDNN."""
     torch.backends.cuda.matmul.allow_tf32 = False
     torch.backends.cudnn.allow_tf32 = False
+
+
+@contextmanager
+def cudnn_exact(device: torch.device) -> Iterator[None]:
+    """On CUDA: cuDNN with TF32 off (and autotuning on) inside, the caller's flags restored after.
+
+    cuDNN's flags are global, so threads take turns inside (a thread restoring
+    them would otherwise undo another's). Elsewhere: nothing to set.
+    """
+    if device.type != "cuda":
+        yield
+        return
+    with _cudnn_lock, torch.backends.cudnn.flags(enabled=True, benchmark=True, deterministic=False, allow_tf32=False):
+        yield
 
 
 def resolve_device(name: str | torch.device = "auto") -> torch.device:
