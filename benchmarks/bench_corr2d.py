@@ -44,7 +44,7 @@ except ImportError:  # a bare GPU box: plain text instead
     Console = Table = None
 
 from convlearn.corr import STRATEGIES, choose_strategy, corr2d, filter2d
-from convlearn.corr.strategies import kernel_rank
+from convlearn.corr.separable import kernel_rank
 from convlearn.runtime.device import exact_fp32
 
 try:

@@ -39,7 +39,7 @@ step() {  # step NAME SECONDS COMMAND...: run with a time limit, keep its output
 } | tee "$OUT/machine.txt"
 
 # 1. The CUDA tests (the fused kernel's first compile is part of this time).
-step cuda_tests 200 "$PYTHON" -m pytest -q -m cuda --noconftest -p no:cacheprovider tests/test_corr_cuda.py
+step cuda_tests 200 "$PYTHON" -m pytest -q -m cuda --noconftest -p no:cacheprovider tests/corr/test_cuda.py
 
 # 2. Speed: 2048² and 8192², every strategy, ratio to copy speed; cv2 on the CPU timed once as a reference.
 step bench_cuda 270 "$PYTHON" benchmarks/bench_corr2d.py --device cuda --sizes 2048,8192 \

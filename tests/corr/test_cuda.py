@@ -13,7 +13,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from convlearn.corr import STRATEGIES, choose_strategy, corr2d, filter2d, strategies
+from convlearn.corr import STRATEGIES, choose_strategy, corr2d, filter2d, fused
 from convlearn.corr.fft import FftPlan, fast_size, fft_error_bound
 
 DEVICE = torch.device(os.environ.get("CONVLEARN_CUDA_TESTS_ON", "cuda"))
@@ -91,7 +91,7 @@ def test_tf32_stays_off_even_when_the_user_turned_it_on():
 @only_on_cuda
 def test_auto_on_cuda():
     big = data(1100, 1000)
-    expected_small = "direct" if strategies.compile_enabled(big.device) else "conv2d"
+    expected_small = "direct" if fused.compile_enabled(big.device) else "conv2d"
     assert choose_strategy(big, kernel(3, 3)) == expected_small
     assert choose_strategy(data(64, 64), kernel(3, 3)) == "conv2d"
     assert choose_strategy(big, kernel(31, 31)) == "fft"
@@ -99,17 +99,17 @@ def test_auto_on_cuda():
 
 @only_on_cuda
 def test_fused_kernel_compiles_and_matches():
-    if not strategies.compile_enabled(DEVICE):
+    if not fused.compile_enabled(DEVICE):
         pytest.skip("torch.compile/Triton not available here")
     X, K = data(2, 700, 900), kernel(3, 3)
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # a failed compile warns and falls back: fail instead
-        Y = strategies.fused_shift_add((3, 3))(X, K)
-    assert not strategies._compile_state["broken"]
+        Y = fused.fused_shift_add((3, 3))(X, K)
+    assert not fused._compile_state["broken"]
     check(Y, X, K, "direct")
     # A second image size reuses the dynamic-shape kernel.
     X2 = data(1, 513, 517)
-    check(strategies.fused_shift_add((3, 3))(X2, K), X2, K, "direct")
+    check(fused.fused_shift_add((3, 3))(X2, K), X2, K, "direct")
 
 
 @only_on_cuda
