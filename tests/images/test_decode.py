@@ -1,11 +1,20 @@
 """Reading images: integer levels to [0, 1], colour to luma, exact float files, and every refusal."""
 
+import io
+
 import numpy as np
 import pytest
 from PIL import Image
 
 from convlearn.errors import ImageReadError
-from convlearn.images import LUMA, read_image
+from convlearn.images import (
+    LUMA,
+    decode_image,
+    decode_with_levels,
+    integer_range,
+    read_image,
+    read_with_levels,
+)
 
 
 def test_8bit_png_scaled_to_unit(tmp_path):
@@ -90,3 +99,84 @@ def test_decompression_bomb(tmp_path):
     with pytest.raises(ImageReadError, match="larger than the limit of 100 pixels"):
         read_image(tmp_path / "a.png", max_pixels=100)
     assert read_image(tmp_path / "a.png", max_pixels=400).shape == (20, 20)
+
+
+# The stored levels, kept by the same decode.
+
+
+def _png(levels: np.ndarray) -> bytes:
+    buffer = io.BytesIO()
+    Image.fromarray(levels).save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+def _npy(array: np.ndarray) -> bytes:
+    buffer = io.BytesIO()
+    np.save(buffer, array)
+    return buffer.getvalue()
+
+
+def test_integer_range():
+    assert integer_range(np.uint8) == (0, 255)
+    assert integer_range(np.dtype(np.int16)) == (-32768, 32767)
+    assert integer_range(np.float32) is None and integer_range(np.bool_) is None
+
+
+@pytest.mark.parametrize(
+    ("levels", "bounds"),
+    [
+        (np.array([[0, 51, 255]], np.uint8), (0, 255)),
+        (np.array([[0, 255, 65535]], np.uint16), (0, 65535)),
+        (np.arange(18, dtype=np.uint8).reshape(2, 3, 3), (0, 255)),
+    ],
+)
+def test_levels_of_integer_pictures(levels, bounds):
+    decoded = decode_with_levels(_png(levels), channels="each")
+    np.testing.assert_array_equal(decoded.levels, levels)
+    assert decoded.bounds == bounds
+    np.testing.assert_array_equal(decoded.values, decode_image(_png(levels), channels="each"))
+
+
+def test_levels_of_integer_npy_drop_alpha():
+    rgba = np.arange(24, dtype=np.int16).reshape(2, 3, 4)
+    decoded = decode_with_levels(_npy(rgba), dtype=np.float64)
+    np.testing.assert_array_equal(decoded.levels, rgba[..., :3])
+    assert decoded.bounds == (-32768, 32767) and decoded.values.dtype == np.float64
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        _npy(np.array([[0.0, 1.0]], np.float32)),
+        _npy(np.array([[True, False]])),
+        _png(np.array([[True, False]])),  # bilevel
+    ],
+    ids=["float-npy", "bool-npy", "bilevel-png"],
+)
+def test_float_and_bilevel_data_have_no_levels(data):
+    decoded = decode_with_levels(data)
+    assert decoded.levels is None and decoded.bounds is None
+    np.testing.assert_array_equal(decoded.values, decode_image(data))
+
+
+def test_float_tiff_has_no_levels():
+    buffer = io.BytesIO()
+    Image.fromarray(np.array([[0.5, -1.0]], np.float32)).save(buffer, format="TIFF")
+    decoded = decode_with_levels(buffer.getvalue())
+    assert decoded.levels is None and decoded.values.tolist() == [[0.5, -1.0]]
+
+
+def test_read_with_levels_reads_the_file_once_as_read_image_does(tmp_path):
+    levels = np.array([[0, 7], [200, 255]], np.uint8)
+    Image.fromarray(levels).save(tmp_path / "a.png")
+    decoded = read_with_levels(tmp_path / "a.png", dtype=np.float64)
+    np.testing.assert_array_equal(decoded.values, levels / 255)  # float64: exact
+    np.testing.assert_array_equal(decoded.levels, levels)
+    np.testing.assert_array_equal(read_image(tmp_path / "a.png"), decoded.values.astype(np.float32))
+    with pytest.raises(ImageReadError, match="does not exist"):
+        read_with_levels(tmp_path / "gone.png")
+
+
+def test_levels_keep_the_size_limit():
+    with pytest.raises(ImageReadError, match="larger than the limit of 4 pixels"):
+        decode_with_levels(_png(np.zeros((3, 3), np.uint8)), max_pixels=4)
