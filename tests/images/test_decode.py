@@ -104,22 +104,20 @@ def test_decompression_bomb(tmp_path):
 # The stored levels, kept by the same decode.
 
 
-def _png(levels: np.ndarray) -> bytes:
+def _encoded(array: np.ndarray, fmt: str = "PNG") -> bytes:
+    """The bytes of a file holding ``array``: ``.npy`` for ``fmt="npy"``, else a Pillow format."""
     buffer = io.BytesIO()
-    Image.fromarray(levels).save(buffer, format="PNG")
+    if fmt == "npy":
+        np.save(buffer, array)
+    else:
+        Image.fromarray(array).save(buffer, format=fmt)
     return buffer.getvalue()
 
 
-def _npy(array: np.ndarray) -> bytes:
-    buffer = io.BytesIO()
-    np.save(buffer, array)
-    return buffer.getvalue()
-
-
-def test_integer_range():
-    assert integer_range(np.uint8) == (0, 255)
-    assert integer_range(np.dtype(np.int16)) == (-32768, 32767)
-    assert integer_range(np.float32) is None and integer_range(np.bool_) is None
+def test_integer_range_of_wide_and_signed_types():
+    assert integer_range(np.dtype(np.int8)) == (-128, 127)
+    assert integer_range(np.uint32) == (0, 2**32 - 1) and integer_range(np.int64) == (-(2**63), 2**63 - 1)
+    assert integer_range(np.float16) is None
 
 
 @pytest.mark.parametrize(
@@ -131,15 +129,15 @@ def test_integer_range():
     ],
 )
 def test_levels_of_integer_pictures(levels, bounds):
-    decoded = decode_with_levels(_png(levels), channels="each")
+    decoded = decode_with_levels(_encoded(levels), channels="each")
     np.testing.assert_array_equal(decoded.levels, levels)
     assert decoded.bounds == bounds
-    np.testing.assert_array_equal(decoded.values, decode_image(_png(levels), channels="each"))
+    np.testing.assert_array_equal(decoded.values, decode_image(_encoded(levels), channels="each"))
 
 
 def test_levels_of_integer_npy_drop_alpha():
     rgba = np.arange(24, dtype=np.int16).reshape(2, 3, 4)
-    decoded = decode_with_levels(_npy(rgba), dtype=np.float64)
+    decoded = decode_with_levels(_encoded(rgba, "npy"), dtype=np.float64)
     np.testing.assert_array_equal(decoded.levels, rgba[..., :3])
     assert decoded.bounds == (-32768, 32767) and decoded.values.dtype == np.float64
 
@@ -147,9 +145,9 @@ def test_levels_of_integer_npy_drop_alpha():
 @pytest.mark.parametrize(
     "data",
     [
-        _npy(np.array([[0.0, 1.0]], np.float32)),
-        _npy(np.array([[True, False]])),
-        _png(np.array([[True, False]])),  # bilevel
+        _encoded(np.array([[0.0, 1.0]], np.float32), "npy"),
+        _encoded(np.array([[True, False]]), "npy"),
+        _encoded(np.array([[True, False]])),  # bilevel
     ],
     ids=["float-npy", "bool-npy", "bilevel-png"],
 )
@@ -179,4 +177,4 @@ def test_read_with_levels_reads_the_file_once_as_read_image_does(tmp_path):
 
 def test_levels_keep_the_size_limit():
     with pytest.raises(ImageReadError, match="larger than the limit of 4 pixels"):
-        decode_with_levels(_png(np.zeros((3, 3), np.uint8)), max_pixels=4)
+        decode_with_levels(_encoded(np.zeros((3, 3), np.uint8)), max_pixels=4)
