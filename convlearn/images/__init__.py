@@ -1,34 +1,34 @@
-"""Images on disk: decoding, encoding, atomic files, input collection and output planning.
+"""Images on disk: decoding, encoding, stdin and stdout, atomic files, input collection and output planning.
+
+- :mod:`~convlearn.images.decode`: bytes or a file to float values (and the stored levels);
+- :mod:`~convlearn.images.encode`: float values to the bytes of a file, and to a file;
+- :mod:`~convlearn.images.stdio`: ``-`` as stdin for an input and stdout for an output;
+- :mod:`~convlearn.images.files`: atomic writes and output directories;
+- :mod:`~convlearn.images.inputs`: files, directories and globs to inputs, and their outputs;
+- :mod:`~convlearn.images.prefetch`: decoding ahead on threads, and batches of one shape.
 
 Nothing here imports torch.
 """
 
-from convlearn.images.batch import (
-    INPUT_SUFFIXES,
-    Loaded,
-    Source,
-    collect_inputs,
-    group_batches,
-    plan_outputs,
-    prefetch,
-)
-from convlearn.images.codec import (
+from convlearn.images.decode import (
     CHANNELS,
     DEFAULT_MAX_PIXELS,
-    EXACT_SUFFIXES,
-    IMAGE_SUFFIXES,
     LUMA,
+    Decoded,
+    decode_image,
+    decode_with_levels,
+    integer_range,
+    read_image,
+    read_with_levels,
+    require_file,
+)
+from convlearn.images.encode import (
+    IMAGE_SUFFIXES,
     OUTPUT_FORMATS,
     SCALES,
-    STDIO,
-    decode_image,
     encode_image,
-    read_image,
-    read_input,
-    require_file,
     to_picture,
     write_image,
-    write_output,
 )
 from convlearn.images.files import (
     atomic_write,
@@ -37,30 +37,49 @@ from convlearn.images.files import (
     write_bytes,
     write_text,
 )
+from convlearn.images.inputs import (
+    INPUT_SUFFIXES,
+    Source,
+    collect_inputs,
+    plan_outputs,
+)
+from convlearn.images.prefetch import (
+    Loaded,
+    group_batches,
+    prefetch,
+)
+from convlearn.images.stdio import (
+    STDIO,
+    read_input,
+    write_output,
+)
 
 __all__ = [
     "CHANNELS",
     "DEFAULT_MAX_PIXELS",
-    "EXACT_SUFFIXES",
     "IMAGE_SUFFIXES",
     "INPUT_SUFFIXES",
     "LUMA",
     "OUTPUT_FORMATS",
     "SCALES",
     "STDIO",
+    "Decoded",
     "Loaded",
     "Source",
     "atomic_write",
     "check_not_input",
     "collect_inputs",
     "decode_image",
+    "decode_with_levels",
     "encode_image",
     "group_batches",
+    "integer_range",
     "make_output_dir",
     "plan_outputs",
     "prefetch",
     "read_image",
     "read_input",
+    "read_with_levels",
     "require_file",
     "to_picture",
     "write_bytes",

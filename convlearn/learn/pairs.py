@@ -14,9 +14,7 @@ Targets arrive as other tools write them, and three things about them matter:
 
 from __future__ import annotations
 
-import io as _bytes_io
 import os
-import warnings
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -25,7 +23,7 @@ import numpy as np
 import torch
 
 from convlearn.errors import ImageReadError, InputError
-from convlearn.images import DEFAULT_MAX_PIXELS, decode_image, require_file
+from convlearn.images import DEFAULT_MAX_PIXELS, Decoded, decode_with_levels, integer_range, read_with_levels
 
 __all__ = [
     "Pair",
@@ -112,60 +110,7 @@ def align_pair(pair: Pair, kernel_size: tuple[int, int]) -> Pair:
     return replace(pair, target=target, mask=mask)
 
 
-def integer_range(dtype: np.dtype) -> tuple[int, int] | None:
-    """The smallest and largest value of an integer dtype; None for float and bool.
-
-    >>> integer_range(np.dtype(np.uint8)), integer_range(np.dtype(np.float32))
-    ((0, 255), None)
-    """
-    dtype = np.dtype(dtype)
-    if dtype.kind not in "iu":
-        return None
-    info = np.iinfo(dtype)
-    return int(info.min), int(info.max)
-
-
-def _raw_levels(data: bytes) -> tuple[np.ndarray, tuple[int, int]] | None:
-    """The stored integer levels of an image file and their range; None for float or bilevel data.
-
-    The file was already decoded once by :func:`convlearn.images.decode_image`,
-    which checked it; this second look only reads the integer type.
-    """
-    if data[:6] == b"\x93NUMPY":
-        levels = np.load(_bytes_io.BytesIO(data), allow_pickle=False)
-        bounds = integer_range(levels.dtype)
-        if bounds is None:
-            return None
-        if levels.ndim == 3:
-            levels = levels[..., :3]  # colour, as images.py reads it; alpha is not part of the value
-        return levels, bounds
-    from PIL import Image
-
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", Image.DecompressionBombWarning)  # decode_image already enforced the limit
-        old_limit = Image.MAX_IMAGE_PIXELS
-        Image.MAX_IMAGE_PIXELS = None
-        try:
-            with Image.open(_bytes_io.BytesIO(data)) as image:
-                mode = image.mode
-                if mode in ("1", "F") or mode.startswith("F;"):
-                    return None  # bilevel and float images carry no clipped integer range
-                if mode.startswith("I;16"):
-                    return np.asarray(image).astype(np.int64), (0, 65535)
-                if mode == "I":
-                    # Pillow's 32-bit integer mode, used for 16-bit PNG/TIFF on some versions:
-                    # the same 16-bit guess that images.py makes when it scales the values.
-                    levels = np.asarray(image).astype(np.int64)
-                    fits16 = levels.min(initial=0) >= 0 and levels.max(initial=0) <= 65535
-                    return levels, (0, 65535) if fits16 else (-(2**31), 2**31 - 1)
-                if mode == "L":
-                    return np.asarray(image), (0, 255)
-                return np.asarray(image.convert("RGB")), (0, 255)  # (H, W, 3)
-        finally:
-            Image.MAX_IMAGE_PIXELS = old_limit
-
-
-def informative_mask(data: bytes, name: str = "target") -> tuple[np.ndarray | None, int]:
+def informative_mask(data: bytes | Decoded, name: str = "target") -> tuple[np.ndarray | None, int]:
     """Which pixels of an integer-typed image are not clipped.
 
     A pixel whose stored level (any colour channel) is its type's minimum or
@@ -173,7 +118,9 @@ def informative_mask(data: bytes, name: str = "target") -> tuple[np.ndarray | No
     there by the program that wrote it, so its true value is unknown.
 
     Args:
-        data: the file's bytes (any format :func:`convlearn.images.decode_image` reads).
+        data: the file's bytes (any format :func:`convlearn.images.decode_image` reads),
+            or the image already decoded with its levels
+            (:func:`convlearn.images.decode_with_levels`).
         name: for messages.
 
     Returns:
@@ -185,14 +132,11 @@ def informative_mask(data: bytes, name: str = "target") -> tuple[np.ndarray | No
     >>> mask, excluded = informative_mask(buf.getvalue()); mask.tolist(), excluded
     ([[False, True, False]], 2)
     """
-    try:
-        raw = _raw_levels(data)
-    except (OSError, ValueError, SyntaxError, EOFError) as e:
-        raise ImageReadError(f"{name}: cannot read its stored levels ({e})") from None
-    if raw is None:
+    decoded = data if isinstance(data, Decoded) else decode_with_levels(data, name, max_pixels=None)
+    if decoded.levels is None or decoded.bounds is None:
         return None, 0
-    levels, (lo, hi) = raw
-    clipped = (levels == lo) | (levels == hi)
+    lo, hi = decoded.bounds
+    clipped = (decoded.levels == lo) | (decoded.levels == hi)
     if clipped.ndim == 3:
         clipped = clipped.any(axis=-1)
     return ~clipped, int(clipped.sum())
@@ -238,15 +182,10 @@ def read_pair(
     return Pair(torch.from_numpy(X), torch.from_numpy(Y), str(input_path), str(target_path), mask)
 
 
-def _read(path: str | os.PathLike, max_pixels: int | None) -> tuple[np.ndarray, bytes]:
-    p = require_file(path)
-    try:
-        data = p.read_bytes()
-    except OSError as e:
-        raise ImageReadError(f"{str(p)!r} cannot be read: {e.strerror or e}") from None
+def _read(path: str | os.PathLike, max_pixels: int | None) -> tuple[np.ndarray, Decoded]:
     # float64: 8- and 16-bit levels divide exactly, so exact filters come back to 1e-14, not 1e-7.
-    values = decode_image(data, str(p), max_pixels=max_pixels, dtype=np.float64)
-    return values, data
+    decoded = read_with_levels(path, max_pixels=max_pixels, dtype=np.float64)
+    return decoded.values, decoded
 
 
 def find_pairs(directory: str | os.PathLike) -> list[tuple[Path, Path]]:

@@ -1,0 +1,310 @@
+"""Images in: bytes or a file, through Pillow or ``.npy``, to float values.
+
+- integer images become float in [0, 1]: value / the type's maximum
+  (255 for 8-bit, 65535 for 16-bit);
+- colour becomes luma ``Y = 0.299 R + 0.587 G + 0.114 B``, computed in float
+  (or three channels with ``channels="each"``);
+- ``.npy`` and 32-bit float TIFF are read exactly as stored.
+
+One decoder handles every Pillow mode. It can also keep the stored integer
+levels and their type's range (:class:`Decoded`), for callers that need to know
+which pixels sit at the type's minimum or maximum, so no file is decoded twice.
+"""
+
+from __future__ import annotations
+
+import io as _bytes_io
+import os
+import threading
+import tokenize
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from PIL import Image, UnidentifiedImageError
+
+from convlearn.errors import ImageReadError, invalid_choice
+
+__all__ = [
+    "CHANNELS",
+    "DEFAULT_MAX_PIXELS",
+    "LUMA",
+    "Decoded",
+    "decode_image",
+    "decode_with_levels",
+    "integer_range",
+    "read_image",
+    "read_with_levels",
+    "require_file",
+]
+
+#: ITU-R BT.601 luma weights, the ones Pillow's ``convert("L")`` uses.
+LUMA = (0.299, 0.587, 0.114)
+#: Colour handling: ``luma`` (one plane) or ``each`` (R, G and B separately).
+CHANNELS = ("luma", "each")
+#: Pillow's own decompression-bomb limit (Image.MAX_IMAGE_PIXELS), kept on by default.
+DEFAULT_MAX_PIXELS = Image.MAX_IMAGE_PIXELS
+#: Guards Pillow's global size limit while an image is opened (see _open).
+_PILLOW_LIMIT_LOCK = threading.Lock()
+#: The first bytes of every ``.npy`` file.
+_NPY_MAGIC = b"\x93NUMPY"
+
+
+@dataclass(frozen=True)
+class Decoded:
+    """An image as decoded: its float values and, for integer data, its stored levels.
+
+    Attributes:
+        values: float array, :math:`(H, W)` for luma, :math:`(H, W, 3)` for each.
+        levels: the integer levels as stored, :math:`(H, W)` for grey and
+            :math:`(H, W, 3)` for colour (alpha dropped); None for float and
+            bilevel data, which were not rounded to an integer type.
+        bounds: the smallest and largest level the stored type holds, e.g.
+            ``(0, 255)``; None when ``levels`` is None.
+    """
+
+    values: np.ndarray
+    levels: np.ndarray | None = None
+    bounds: tuple[int, int] | None = None
+
+
+def integer_range(dtype: np.dtype) -> tuple[int, int] | None:
+    """The smallest and largest value of an integer dtype; None for float and bool.
+
+    >>> integer_range(np.dtype(np.uint8)), integer_range(np.dtype(np.float32))
+    ((0, 255), None)
+    """
+    dtype = np.dtype(dtype)
+    if dtype.kind not in "iu":
+        return None
+    info = np.iinfo(dtype)
+    return int(info.min), int(info.max)
+
+
+def _exact_plane(array: np.ndarray, name: str, channels: str, dtype=np.float32) -> np.ndarray:
+    if array.dtype.kind not in "biuf":
+        raise ImageReadError(f"{name}: dtype {array.dtype} is not numeric; convlearn never unpickles objects")
+    if array.ndim == 3 and array.shape[-1] in (3, 4):
+        array = array[..., :3]
+        if channels == "luma":
+            array = array.astype(np.float64) @ np.array(LUMA)
+    if array.ndim not in (2, 3) or (array.ndim == 3 and array.shape[-1] != 3):
+        raise ImageReadError(f"{name}: expected a 2-D array (H, W) or (H, W, 3), got shape {array.shape}")
+    out = np.array(array, dtype=dtype, order="C")  # a writable copy: Pillow's arrays are read-only
+    if not np.isfinite(out).all():
+        raise ImageReadError(f"{name}: contains NaN or inf; every value must be finite")
+    return out
+
+
+def _from_npy(data: bytes, name: str, channels: str, dtype) -> Decoded:
+    try:
+        array = np.load(_bytes_io.BytesIO(data), allow_pickle=False)
+    except (ValueError, OSError, EOFError, SyntaxError, tokenize.TokenError) as e:  # a damaged header
+        raise ImageReadError(f"{name}: not a readable numeric .npy array ({e})") from None
+    values = _exact_plane(array, name, channels, dtype)
+    bounds = integer_range(array.dtype)
+    if bounds is None:
+        return Decoded(values)
+    return Decoded(values, array[..., :3] if array.ndim == 3 else array, bounds)  # alpha is not part of the value
+
+
+def _pillow_levels(image: Image.Image) -> tuple[np.ndarray, int, tuple[int, int]]:
+    """An integer image's stored levels, the level that means 1.0, and the type's range."""
+    mode = image.mode
+    if mode.startswith("I;16"):
+        return np.asarray(image), 65535, (0, 65535)
+    if mode == "I":
+        # 32-bit integer mode: Pillow uses it for 16-bit PNG/TIFF on some versions,
+        # so levels that fit in 16 bits are read as 16-bit.
+        raw = np.asarray(image)
+        if raw.min(initial=0) >= 0 and raw.max(initial=0) <= 65535:
+            return raw, 65535, (0, 65535)
+        return raw, 2**32 - 1, (-(2**31), 2**31 - 1)
+    if mode == "L":
+        return np.asarray(image), 255, (0, 255)
+    rgb = image.convert("RGB") if mode != "RGB" else image
+    return np.asarray(rgb), 255, (0, 255)  # (H, W, 3)
+
+
+def _from_pillow(image: Image.Image, name: str, channels: str, dtype, keep_levels: bool) -> Decoded:
+    if image.mode == "F":  # 32-bit float (TIFF): exact
+        return Decoded(_exact_plane(np.asarray(image), name, channels, dtype))
+    if image.mode == "1":  # bilevel: 0 or 1, not levels of an integer type
+        plane = np.asarray(image, dtype=np.float64)
+        levels = bounds = None
+    else:
+        levels, top, bounds = _pillow_levels(image)
+        plane = levels.astype(np.float64) / top  # (H, W), or (H, W, 3) for colour
+        if not keep_levels:
+            levels = bounds = None  # let the levels go before the float work below
+    if plane.ndim == 3:
+        if channels == "each":
+            return Decoded(np.ascontiguousarray(plane, dtype=dtype), levels, bounds)
+        return Decoded((plane @ np.array(LUMA)).astype(dtype), levels, bounds)
+    if channels == "each":
+        plane = np.repeat(plane[..., None], 3, axis=-1)
+    return Decoded(plane.astype(dtype), levels, bounds)
+
+
+def _open(data: bytes, max_pixels: int | None) -> Image.Image:
+    # Pillow checks the size against a global limit, and warns through the
+    # global warning filters, when it opens an image: both are set for this
+    # call under a lock, so decoding threads do not undo each other's limit.
+    # The decoding itself (load) runs outside the lock, in parallel.
+    with _PILLOW_LIMIT_LOCK:
+        old_limit = Image.MAX_IMAGE_PIXELS
+        Image.MAX_IMAGE_PIXELS = max_pixels
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("error", Image.DecompressionBombWarning)
+                return Image.open(_bytes_io.BytesIO(data))
+        finally:
+            Image.MAX_IMAGE_PIXELS = old_limit
+
+
+def _decode(data: bytes, name: str, channels: str, max_pixels: int | None, dtype, keep_levels: bool) -> Decoded:
+    if channels not in CHANNELS:
+        raise invalid_choice("channels", channels, CHANNELS)
+    if not data:
+        raise ImageReadError(f"{name}: the file is empty")
+    if data[:6] == _NPY_MAGIC:
+        decoded = _from_npy(data, name, channels, dtype)
+        _check_size(decoded.values, name, max_pixels)
+        return decoded if keep_levels else Decoded(decoded.values)
+    try:
+        with _open(data, max_pixels) as image:
+            image.load()
+            decoded = _from_pillow(image, name, channels, dtype, keep_levels)
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+        raise ImageReadError(
+            f"{name}: the image is larger than the limit of {max_pixels} pixels (a decompression-bomb guard). "
+            "Raise it with --max-pixels if you trust the file"
+        ) from None
+    except UnidentifiedImageError:
+        raise ImageReadError(f"{name}: not an image Pillow can read (PNG, JPEG, TIFF, BMP) nor a .npy array") from None
+    except (OSError, SyntaxError, ValueError, EOFError, IndexError, TypeError, ZeroDivisionError) as e:
+        raise ImageReadError(f"{name}: the image is damaged or truncated ({e})") from None
+    _check_size(decoded.values, name, max_pixels)
+    return decoded
+
+
+def _check_size(array: np.ndarray, name: str, max_pixels: int | None) -> None:
+    h, w = array.shape[:2]
+    if h * w == 0:
+        raise ImageReadError(f"{name}: the image has no pixels ({h}x{w})")
+    if max_pixels is not None and h * w > max_pixels:
+        raise ImageReadError(
+            f"{name}: the image has {h * w} pixels, more than the limit of {max_pixels}. "
+            "Raise it with --max-pixels if you trust the file"
+        )
+
+
+def decode_image(
+    data: bytes,
+    name: str = "<stdin>",
+    *,
+    channels: str = "luma",
+    max_pixels: int | None = DEFAULT_MAX_PIXELS,
+    dtype: type = np.float32,
+) -> np.ndarray:
+    """Decode image bytes (any format Pillow reads, or ``.npy``) to float32 (or ``dtype``).
+
+    Args:
+        data: the file's bytes.
+        name: used in error messages.
+        channels: ``luma`` or ``each``.
+        max_pixels: refuse images larger than this (Pillow's decompression-bomb
+            guard); None lifts the limit.
+        dtype: ``np.float32``, or ``np.float64`` where exactness matters more
+            than memory (``learn`` reads pairs so: 8-bit levels / 255 in float64).
+
+    Returns:
+        float array, :math:`(H, W)` for luma, :math:`(H, W, 3)` for each.
+
+    Raises:
+        ImageReadError: empty, truncated, unknown or oversized data.
+
+    >>> import io; buffer = io.BytesIO(); np.save(buffer, np.array([[0, 2]], np.uint8))
+    >>> decode_image(buffer.getvalue()).tolist()
+    [[0.0, 2.0]]
+    """
+    return _decode(data, name, channels, max_pixels, dtype, keep_levels=False).values
+
+
+def decode_with_levels(
+    data: bytes,
+    name: str = "<stdin>",
+    *,
+    channels: str = "luma",
+    max_pixels: int | None = DEFAULT_MAX_PIXELS,
+    dtype: type = np.float32,
+) -> Decoded:
+    """:func:`decode_image`, keeping the stored integer levels and their type's range.
+
+    Args:
+        data, name, channels, max_pixels, dtype: as for :func:`decode_image`.
+
+    Returns:
+        The :class:`Decoded` image: ``values`` as :func:`decode_image` returns
+        them, and ``levels`` and ``bounds`` for integer data.
+
+    Raises:
+        ImageReadError: empty, truncated, unknown or oversized data.
+
+    >>> import io; buffer = io.BytesIO(); np.save(buffer, np.array([[0, 7, 255]], np.uint8))
+    >>> decoded = decode_with_levels(buffer.getvalue()); decoded.levels.tolist(), decoded.bounds
+    ([[0, 7, 255]], (0, 255))
+    """
+    return _decode(data, name, channels, max_pixels, dtype, keep_levels=True)
+
+
+def require_file(path: str | os.PathLike) -> Path:
+    """The path, if it names an existing file; else an ImageReadError saying what is wrong."""
+    p = Path(path)
+    if not p.exists():
+        raise ImageReadError(f"{str(p)!r} does not exist")
+    if p.is_dir():
+        raise ImageReadError(f"{str(p)!r} is a directory; an image file is needed")
+    return p
+
+
+def _read_bytes(path: str | os.PathLike) -> tuple[bytes, str]:
+    p = require_file(path)
+    try:
+        return p.read_bytes(), str(p)
+    except OSError as e:
+        raise ImageReadError(f"{str(p)!r} cannot be read: {e.strerror or e}") from None
+
+
+def read_image(
+    path: str | os.PathLike,
+    *,
+    channels: str = "luma",
+    max_pixels: int | None = DEFAULT_MAX_PIXELS,
+) -> np.ndarray:
+    """Read an image file as float32; see :func:`decode_image` and the module notes.
+
+    >>> import tempfile, os; p = os.path.join(tempfile.mkdtemp(), "x.npy")
+    >>> np.save(p, np.eye(2, dtype=np.float32)); read_image(p).tolist()
+    [[1.0, 0.0], [0.0, 1.0]]
+    """
+    data, name = _read_bytes(path)
+    return decode_image(data, name, channels=channels, max_pixels=max_pixels)
+
+
+def read_with_levels(
+    path: str | os.PathLike,
+    *,
+    channels: str = "luma",
+    max_pixels: int | None = DEFAULT_MAX_PIXELS,
+    dtype: type = np.float32,
+) -> Decoded:
+    """Read an image file once, for its values and its stored levels; see :func:`decode_with_levels`.
+
+    >>> import tempfile, os; p = os.path.join(tempfile.mkdtemp(), "x.npy")
+    >>> np.save(p, np.array([[0, 9]], np.int8)); read_with_levels(p, dtype=np.float64).bounds
+    (-128, 127)
+    """
+    data, name = _read_bytes(path)
+    return decode_with_levels(data, name, channels=channels, max_pixels=max_pixels, dtype=dtype)

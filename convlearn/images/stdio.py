@@ -1,0 +1,78 @@
+"""``-`` as a path: stdin for an input, stdout for an output, so convlearn fits in shell pipes.
+
+stdout gets PNG unless another of :data:`~convlearn.images.OUTPUT_FORMATS` is asked for.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+
+import numpy as np
+
+from convlearn.errors import ImageReadError, OutputError, invalid_choice
+from convlearn.images.decode import DEFAULT_MAX_PIXELS, decode_image, read_image
+from convlearn.images.encode import OUTPUT_FORMATS, encode_image, write_image
+
+__all__ = ["STDIO", "read_input", "write_output"]
+
+#: The path that means stdin for inputs and stdout for outputs.
+STDIO = "-"
+
+
+def read_input(
+    source: str | os.PathLike,
+    *,
+    channels: str = "luma",
+    max_pixels: int | None = DEFAULT_MAX_PIXELS,
+) -> np.ndarray:
+    """:func:`~convlearn.images.read_image`, or the bytes of stdin when ``source`` is ``-``.
+
+    Returns:
+        float32 array, :math:`(H, W)` for luma, :math:`(H, W, 3)` for each.
+    """
+    if str(source) != STDIO:
+        return read_image(source, channels=channels, max_pixels=max_pixels)
+    stream = getattr(sys.stdin, "buffer", sys.stdin)
+    try:
+        data = stream.read()
+    except OSError as e:
+        raise ImageReadError(f"stdin cannot be read: {e.strerror or e}") from None
+    return decode_image(data, "<stdin>", channels=channels, max_pixels=max_pixels)
+
+
+def write_output(
+    target: str | os.PathLike,
+    values: np.ndarray,
+    *,
+    scale: str = "auto",
+    bit_depth: int = 8,
+    fmt: str = "png",
+) -> str:
+    """:func:`~convlearn.images.write_image`, or the encoded bytes on stdout when ``target`` is ``-``.
+
+    Args:
+        target: a path, or ``-`` for stdout.
+        values: float array :math:`(H, W)` or :math:`(H, W, 3)`.
+        scale: picture mapping, one of :data:`~convlearn.images.SCALES`.
+        bit_depth: 8 or 16 (PNG only).
+        fmt: the format for stdout, one of :data:`~convlearn.images.OUTPUT_FORMATS`
+            (a path's suffix picks its own).
+
+    Returns:
+        The target, as text.
+    """
+    if str(target) != STDIO:
+        return str(write_image(target, values, scale=scale, bit_depth=bit_depth))
+    if fmt not in OUTPUT_FORMATS:
+        raise invalid_choice("format", fmt, OUTPUT_FORMATS)
+    data = encode_image(values, f".{fmt}", scale=scale, bit_depth=bit_depth)
+    stream = getattr(sys.stdout, "buffer", sys.stdout)
+    try:
+        stream.write(data)
+        stream.flush()
+    except BrokenPipeError:
+        raise OutputError("stdout was closed before the image was written (a broken pipe)") from None
+    except OSError as e:
+        raise OutputError(f"Cannot write to stdout: {e.strerror or e}") from None
+    return STDIO
