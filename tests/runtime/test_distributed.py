@@ -56,8 +56,6 @@ def test_single_process_is_rank_0_of_1_and_every_helper_is_a_no_op(monkeypatch) 
 
 
 def test_a_lazy_sequence_is_sharded_without_reading_the_other_items() -> None:
-    from convlearn.learn.solve import _my_share
-
     read = []
 
     class Lazy(list):
@@ -65,7 +63,7 @@ def test_a_lazy_sequence_is_sharded_without_reading_the_other_items() -> None:
             read.append(i)
             return super().__getitem__(i)
 
-    share = list(_my_share(Lazy("abcde"), Dist(1, 2)))
+    share = list(distributed.iter_shard(Lazy("abcde"), Dist(1, 2)))
     assert share == ["b", "d"] and read == [1, 3]
 
 
