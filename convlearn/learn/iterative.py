@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 
 import torch
 
@@ -74,7 +75,6 @@ def train(
         TrainingInterrupted: Ctrl-C.
     """
     dtype = getattr(torch, config.dtype)
-    epochs = config.epochs_for_solver()
     safe = safe_step(ne.gram)
     lr = config.lr if config.lr is not None else solver.default_lr(safe, notebook)
     torch.manual_seed(config.seed)
@@ -82,55 +82,84 @@ def train(
     layer = Conv2D(config.kernel_size, bias=config.bias, init="kaiming").to(device=device, dtype=dtype)
     trainer = solver.optimizer(list(layer.parameters()), lr)
     closure = _loss_closure(layer, trainer, pairs, device, dtype)
-    losses: list[float] = []
+    run = _Run(config=config, solver=solver, ne=ne, names=names, lr=lr, safe=safe, dtype=dtype, layer=layer)
+    if on_start is not None:
+        on_start(lr)
+    epochs = config.epochs_for_solver()
+    try:
+        for epoch in range(epochs):
+            run.epoch(epoch, trainer, closure)
+            if on_epoch is not None:
+                on_epoch(epoch, run.losses[-1])
+            stopped = run.stop(layer.vector())
+            if stopped is not None:
+                return stopped
+    except KeyboardInterrupt:
+        result = run.finish(run.best.of(layer.vector()), "interrupted")
+        message = f"Interrupted at epoch {len(run.losses)} of {epochs}; the kernel reached so far was kept"
+        raise TrainingInterrupted(message, result) from None
+    now = layer.vector()
+    return run.finish(run.best.of(now) if solver.patience is not None else now, "epochs")
 
-    def finish(k: torch.Tensor, stopped: str) -> LearnResult:
-        weight, bias = unpack(k, config.kernel_size, config.bias, dtype)
+
+@dataclass
+class _Run:
+    """One training run's settings and state: each epoch's step, when to stop, and the result it ends with."""
+
+    config: LearnConfig
+    solver: Solver
+    ne: NormalEquations
+    names: Sequence[tuple[str, str]]
+    lr: float
+    safe: float  # the safe SGD step for this data
+    dtype: torch.dtype
+    layer: Conv2D
+    losses: list[float] = field(default_factory=list)
+    best: _Best = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.best = _Best(self.ne, self.layer.vector())
+
+    def epoch(self, epoch: int, trainer, closure: Callable[[], torch.Tensor]) -> None:
+        """Compute the loss and step; stop as diverged on a non-finite loss, or one grown many-fold."""
+        before = self.layer.vector()  # (p,) the kernel this epoch's loss belongs to
+        value = float(trainer.step(closure)) if self.solver.closure_step else float(closure())
+        first = self.losses[0] if self.losses else value
+        grew = self.solver.stop_on_growth and first > 0 and value > DIVERGE_FACTOR * first
+        if not math.isfinite(value) or grew:
+            message = _divergence_message(self.solver, epoch, value, first, self.lr, self.safe, self.best.loss)
+            raise TrainingDiverged(message, self.finish(self.best.of(), "diverged"))
+        if not self.solver.closure_step:
+            trainer.step()
+        self.losses.append(value)
+        self.best.see(value, before)
+
+    def stop(self, now: torch.Tensor) -> LearnResult | None:
+        """The result when the run stops after this epoch (converged, or no new low for a while); else None."""
+        if self.ne.relative_gradient(now) <= self.solver.tolerance:
+            return self.finish(now, "converged")
+        if self.solver.patience is not None and self.best.since >= self.solver.patience:
+            # No new low: the training dtype's rounding is reached.
+            k = self.best.of(now)
+            return self.finish(k, "converged" if self.ne.relative_gradient(k) <= CONVERGED_RTOL else "stalled")
+        return None
+
+    def finish(self, k: torch.Tensor, stopped: str) -> LearnResult:
+        """The result for kernel vector k, with its fit report."""
+        weight, bias = unpack(k, self.config.kernel_size, self.config.bias, self.dtype)
         return LearnResult(
             weight=weight,
             bias=bias,
-            losses=losses,
-            lr=lr,
-            epochs_run=len(losses),
-            solver=solver.name,
+            losses=self.losses,
+            lr=self.lr,
+            epochs_run=len(self.losses),
+            solver=self.solver.name,
             stopped=stopped,
-            report=fit_report(ne, k),
-            safe_lr=safe,
-            inputs=[x for x, _ in names],
-            targets=[y for _, y in names],
+            report=fit_report(self.ne, k),
+            safe_lr=self.safe,
+            inputs=[x for x, _ in self.names],
+            targets=[y for _, y in self.names],
         )
-
-    best = _Best(ne, layer.vector())
-    if on_start is not None:
-        on_start(lr)
-    try:
-        for epoch in range(epochs):
-            before = layer.vector()  # (p,) the kernel this epoch's loss belongs to
-            value = float(trainer.step(closure)) if solver.closure_step else float(closure())
-            first = losses[0] if losses else value
-            grew = solver.stop_on_growth and first > 0 and value > DIVERGE_FACTOR * first
-            if not math.isfinite(value) or grew:
-                message = _divergence_message(solver, epoch, value, first, lr, safe, best.loss)
-                raise TrainingDiverged(message, finish(best.of(), "diverged"))
-            if not solver.closure_step:
-                trainer.step()
-            losses.append(value)
-            best.see(value, before)
-            if on_epoch is not None:
-                on_epoch(epoch, value)
-            now = layer.vector()
-            if ne.relative_gradient(now) <= solver.tolerance:
-                return finish(now, "converged")
-            if solver.patience is not None and best.since >= solver.patience:
-                # No new low: the training dtype's rounding is reached.
-                k = best.of(now)
-                return finish(k, "converged" if ne.relative_gradient(k) <= CONVERGED_RTOL else "stalled")
-    except KeyboardInterrupt:
-        result = finish(best.of(layer.vector()), "interrupted")
-        message = f"Interrupted at epoch {len(losses)} of {epochs}; the kernel reached so far was kept"
-        raise TrainingInterrupted(message, result) from None
-    now = layer.vector()
-    return finish(best.of(now) if solver.patience is not None else now, "epochs")
 
 
 class _Best:

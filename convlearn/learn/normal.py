@@ -30,7 +30,7 @@ from convlearn.errors import InputError
 from convlearn.learn.pairs import Pair, align_pair
 from convlearn.runtime import distributed
 
-__all__ = ["CONVERGED_RTOL", "TILE_PIXELS", "NormalEquations", "normal_equations", "safe_step"]
+__all__ = ["CONVERGED_RTOL", "TILE_PIXELS", "NormalEquations", "normal_equations", "safe_step", "sum_over_ranks"]
 
 #: "Converged" means the loss's gradient is at most this fraction of its size
 #: at k = 0: ``||G k - b|| / ||b|| <= 1e-6``. SGD and Adam stop early there.
@@ -119,23 +119,14 @@ def normal_equations(
     device: str | torch.device = "cpu",
     tile_pixels: int | None = None,
     workers: int | None = None,
+    aligned: bool = False,
 ) -> NormalEquations:
     """Accumulate ``G = A^T A``, ``b = A^T y`` and ``y^T y`` in float64, one pair at a time.
 
     A's rows are the input patches (plus a 1 for the bias), so the least-squares
     kernel solves ``G k = b`` and the summed squared error is
     ``k^T G k - 2 k^T b + y^T y``. Memory stays bounded by one pair plus one
-    tile of A per worker: the image is cut into row tiles of about
-    ``tile_pixels`` output pixels, each tile's columns (the h * w shifted
-    windows) are copied into a float64 buffer and ``G += C C^T`` is one BLAS
-    call. float32 inputs multiply exactly in float64, so only the sums round
-    (at 1e-16).
-
-    On the CPU the tiles are shared among ``workers`` threads, each running
-    torch single-threaded (torch's thread count is set to 1 meanwhile, then
-    restored): BLAS calls this small, split across OpenMP threads, ran 10x
-    slower than one thread on the loaded 2-core sandbox, while one thread per
-    core stays as fast as the cores are free (``benchmarks/bench_learn.py``).
+    tile of A per worker (see :func:`_pair_sums`).
 
     Args:
         pairs: the pairs; read once, in order, so a lazy sequence such as
@@ -146,6 +137,8 @@ def normal_equations(
         device: where to accumulate (float64 either way).
         tile_pixels: output pixels per tile; None picks :data:`TILE_PIXELS` for the device.
         workers: CPU threads; None uses torch's thread count (one per core).
+        aligned: the targets are already cut to the valid region (see
+            :func:`align_pair`), as the iterative solvers keep them.
 
     Returns:
         The :class:`NormalEquations`; ``gram`` :math:`(p, p)` and ``rhs``
@@ -157,20 +150,6 @@ def normal_equations(
     >>> [round(v, 9) for v in ne.solve().tolist()]
     [2.0, -1.0]
     """
-    aligned = (align_pair(pair, kernel_size) for pair in pairs)
-    return accumulate(aligned, kernel_size, bias, device=device, tile_pixels=tile_pixels, workers=workers)
-
-
-def accumulate(
-    aligned: Iterable[Pair],
-    kernel_size: tuple[int, int],
-    bias: bool = False,
-    *,
-    device: str | torch.device = "cpu",
-    tile_pixels: int | None = None,
-    workers: int | None = None,
-) -> NormalEquations:
-    """:func:`normal_equations` of pairs already cut to the valid region (see :func:`align_pair`)."""
     h, w = kernel_size
     p = h * w + int(bias)
     dev = torch.device(device)
@@ -178,16 +157,11 @@ def accumulate(
     threads = 1 if dev.type != "cpu" else max(1, workers or torch.get_num_threads())
     totals = [torch.zeros(p, p, dtype=torch.float64), torch.zeros(p, dtype=torch.float64), 0.0, 0.0]
     count = excluded = n_pairs = 0
-    for pair in aligned:
-        X = pair.input.detach().to(dev)  # (H, W), any float dtype: copied into float64 below
-        Y = pair.target.detach().to(dev)  # (Ho, Wo)
-        M = None if pair.mask is None else pair.mask.detach().to(dev)  # (Ho, Wo) bool
-        Ho, Wo = Y.shape
-        used = Ho * Wo if M is None else int(M.sum())
-        count += used
-        excluded += Ho * Wo - used
-        n_pairs += 1
-        for part in _pair_sums(X, Y, M, kernel_size, bias, tile, threads):
+    for pair in pairs:
+        pair = pair if aligned else align_pair(pair, kernel_size)
+        used, pixels, parts = _pair_sums(pair, kernel_size, bias, dev, tile, threads)
+        count, excluded, n_pairs = count + used, excluded + pixels - used, n_pairs + 1
+        for part in parts:  # in chunk order, so the sums do not depend on thread timing
             for i in range(4):
                 totals[i] = totals[i] + (part[i].cpu() if i < 2 else part[i])
     G, b, yy, ysum = totals
@@ -195,19 +169,26 @@ def accumulate(
 
 
 def _pair_sums(
-    X: torch.Tensor,
-    Y: torch.Tensor,
-    M: torch.Tensor | None,
-    kernel_size: tuple[int, int],
-    bias: bool,
-    tile: int,
-    threads: int,
-) -> list[list]:
-    """One pair's G, b, y^T y and sum(y), as parts in tile order (one per worker), to be added in that order.
+    pair: Pair, kernel_size: tuple[int, int], bias: bool, dev: torch.device, tile: int, threads: int
+) -> tuple[int, int, list[list]]:
+    """One aligned pair's pixels used, its pixels, and its G, b, y^T y and sum(y) in parts, one per worker.
 
-    Adding the parts in chunk order keeps the sums independent of thread timing.
+    The image is cut into row tiles of about ``tile`` output pixels; each
+    tile's columns (the h * w shifted windows) are copied into a float64
+    buffer and ``G += C C^T`` is one BLAS call. float32 inputs multiply
+    exactly in float64, so only the sums round (at 1e-16).
+
+    On the CPU the tiles are shared among ``threads`` workers, each running
+    torch single-threaded (torch's thread count is set to 1 meanwhile, then
+    restored): BLAS calls this small, split across OpenMP threads, ran 10x
+    slower than one thread on the loaded 2-core sandbox, while one thread per
+    core stays as fast as the cores are free (``benchmarks/bench_learn.py``).
     """
+    X = pair.input.detach().to(dev)  # (H, W), any float dtype: copied into float64 below
+    Y = pair.target.detach().to(dev)  # (Ho, Wo)
+    M = None if pair.mask is None else pair.mask.detach().to(dev)  # (Ho, Wo) bool
     Ho, Wo = Y.shape
+    used = Ho * Wo if M is None else int(M.sum())
     rows = max(1, min(Ho, tile // Wo))
     starts = list(range(0, Ho, rows))
     n = max(1, min(threads, len(starts) // _TILES_PER_WORKER))
@@ -216,13 +197,13 @@ def _pair_sums(
     def tiles(chunk: list[int]) -> list:
         return _accumulate(X, Y, M, chunk, rows, kernel_size, bias)
 
-    if X.device.type != "cpu":
-        return [tiles(chunks[0])]
+    if dev.type != "cpu":
+        return used, Ho * Wo, [tiles(chunks[0])]
     with _one_torch_thread():
         if n == 1:
-            return [tiles(chunks[0])]
+            return used, Ho * Wo, [tiles(chunks[0])]
         with ThreadPoolExecutor(n) as pool:
-            return list(pool.map(tiles, chunks))
+            return used, Ho * Wo, list(pool.map(tiles, chunks))
 
 
 #: Fewest row tiles worth a thread of their own.

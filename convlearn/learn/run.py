@@ -17,7 +17,7 @@ import torch
 from convlearn.errors import InputError
 from convlearn.images import DEFAULT_MAX_PIXELS, check_not_input, write_text
 from convlearn.learn.iterative import TrainingDiverged, TrainingInterrupted, train
-from convlearn.learn.normal import accumulate, safe_step, sum_over_ranks
+from convlearn.learn.normal import normal_equations, safe_step, sum_over_ranks
 from convlearn.learn.pairs import Pair, PairFiles, align_pair, find_pairs
 from convlearn.learn.problem import NOTEBOOK_SOLVER, notebook_pair
 from convlearn.learn.report import LearnResult, fit_notes, fit_report, max_abs_difference, unpack
@@ -115,7 +115,9 @@ def _learn(
                 kept.append(aligned)
             yield aligned
 
-    ne = distributed.fail_together(lambda: accumulate(read(), cfg.kernel_size, cfg.bias, device=device))
+    ne = distributed.fail_together(
+        lambda: normal_equations(read(), cfg.kernel_size, cfg.bias, device=device, aligned=True)
+    )
     ne = sum_over_ranks(ne)
     names = distributed.gather_shards(names)
     if ne.pairs == 0:
@@ -251,9 +253,7 @@ def run_learn(
     size = _kernel_size(kernel_size)
     ref = _reference(reference, size)
     paths = list(zip(inputs, targets, strict=True)) + (find_pairs(pairs_dir) if pairs_dir is not None else [])
-    for path in (output, *other_outputs):
-        if path is not None:
-            check_not_input(path, [p for pair in paths for p in pair])
+    _check_outputs([output, *other_outputs], paths)
     pairs = PairFiles(paths, keep_saturated=keep_saturated, max_pixels=max_pixels) if paths else None
     dev = resolve_device(device)
     config = LearnConfig(
@@ -263,19 +263,20 @@ def run_learn(
     # Under torchrun (after every check above, made alike on every rank) each
     # rank reads its share of the pairs; rank 0 alone tells and writes.
     main = distributed.setup(dev).is_main
-    teller = _Teller(config, spec, main, pairs is None and solver == NOTEBOOK_SOLVER, on_epoch, on_step)
-    saver = _Saver(output, reference, ref, teller)
+    notebook = pairs is None and solver == NOTEBOOK_SOLVER
+    teller = _Teller(config=config, solver=spec, main=main, notebook=notebook, on_epoch=on_epoch, on_step=on_step)
+    saver = _Saver(output=output, spec=reference, reference=ref, teller=teller)
     try:
         return saver.save(_learn(pairs, config, spec, dev, teller.epoch, teller.start))
-    except TrainingDiverged as e:
-        saver.save(e.result)
-        distributed.barrier()  # every rank diverges together; none exits before rank 0 has saved
-        written = f"; it was written to {output}" if output is not None else ""
-        raise TrainingDiverged(f"{e}{written}", e.result) from None
-    except TrainingInterrupted as e:
-        saver.save(e.result)
-        written = f" and written to {output}" if output is not None else " (give --output to keep it)"
-        raise TrainingInterrupted(f"{e}{written}", e.result) from None
+    except (TrainingDiverged, TrainingInterrupted) as e:
+        raise saver.stopped(e) from None
+
+
+def _check_outputs(outputs: Sequence[str | os.PathLike | None], paths: list[tuple]) -> None:
+    """Refuse an output that names one of the pairs' files."""
+    for path in outputs:
+        if path is not None:
+            check_not_input(path, [p for pair in paths for p in pair])
 
 
 def _kernel_size(value: str | tuple[int, int]) -> tuple[int, int]:
@@ -344,3 +345,13 @@ class _Saver:
         if self.output is not None and self.teller.main:
             write_text(self.output, text)
         return LearnRun(result, record, text, fit_notes(result), diff, self.teller.notebook, self.teller.main)
+
+    def stopped(self, e: TrainingDiverged | TrainingInterrupted) -> TrainingDiverged | TrainingInterrupted:
+        """Save the kernel a stopped run kept; the error to raise, saying where it went."""
+        self.save(e.result)
+        if isinstance(e, TrainingInterrupted):
+            written = f" and written to {self.output}" if self.output is not None else " (give --output to keep it)"
+            return TrainingInterrupted(f"{e}{written}", e.result)
+        distributed.barrier()  # every rank diverges together; none exits before rank 0 has saved
+        written = f"; it was written to {self.output}" if self.output is not None else ""
+        return TrainingDiverged(f"{e}{written}", e.result)

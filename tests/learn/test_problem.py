@@ -2,9 +2,11 @@
 
 import itertools
 
+import pytest
 import torch
 
 from convlearn.corr import corr2d
+from convlearn.errors import InputError
 from convlearn.learn import Conv2D, LearnConfig, notebook_pair, train_sgd
 from convlearn.synth import make_image
 
@@ -71,3 +73,33 @@ def test_seed_repeats():
 def test_notebook_pair_is_the_notebooks():
     pair = notebook_pair()
     assert pair.input.shape == (6, 8) and pair.target[0].tolist() == [0, 1, 0, 0, 0, -1, 0]
+
+
+@pytest.mark.parametrize("kernel_size", [(1, 2), (3, 3), (2, 5)])
+@pytest.mark.parametrize("bias", [False, True])
+def test_kaiming_start_draws_what_nn_conv2d_draws(kernel_size, bias):
+    torch.manual_seed(3)
+    reference = torch.nn.Conv2d(1, 1, kernel_size=kernel_size, bias=bias)
+    next_after_reference = torch.rand(4)
+    torch.manual_seed(3)
+    layer = Conv2D(kernel_size, bias=bias, init="kaiming")
+    assert torch.equal(torch.rand(4), next_after_reference)  # as many draws as nn.Conv2d
+    assert torch.equal(layer.weight.detach(), reference.weight.detach()[0, 0])
+    if bias:
+        assert torch.equal(layer.bias.detach(), reference.bias.detach())
+    else:
+        assert layer.bias is None and [name for name, _ in layer.named_parameters()] == ["weight"]
+
+
+def test_conv2d_vector_is_the_weight_then_the_bias():
+    layer = Conv2D((2, 2))
+    with torch.no_grad():
+        layer.weight.copy_(torch.tensor([[1.0, 2.0], [3.0, 4.0]]))
+        layer.bias.fill_(0.5)
+    assert layer.vector().tolist() == [1.0, 2.0, 3.0, 4.0, 0.5] and layer.vector().dtype == torch.float64
+    assert Conv2D((1, 2), bias=False).vector().shape == (2,)
+
+
+def test_conv2d_refuses_an_unknown_init():
+    with pytest.raises(InputError, match="Invalid init 'zeros'. Expected one of: uniform, kaiming"):
+        Conv2D((1, 2), init="zeros")

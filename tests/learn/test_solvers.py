@@ -11,6 +11,9 @@ from convlearn.corr import corr2d, filter2d
 from convlearn.errors import InputError
 from convlearn.learn import (
     CONVERGED_RTOL,
+    DEFAULT_EPOCHS,
+    REGISTRY,
+    SOLVERS,
     LearnConfig,
     Pair,
     TrainingDiverged,
@@ -19,6 +22,7 @@ from convlearn.learn import (
     learn_kernel,
     normal_equations,
     safe_step,
+    solver_named,
     train_sgd,
 )
 from convlearn.synth import make_image
@@ -204,3 +208,34 @@ def test_cuda_matches_the_cpu():
         gpu = learn_kernel([pair], LearnConfig(**{**config.__dict__, "device": "cuda"}))
         assert gpu.weight.device.type == "cpu"
         assert (cpu.weight.double() - gpu.weight.double()).abs().max() < 1e-5, solver
+
+
+# The registry.
+
+
+def test_the_registry_holds_every_solver_once_with_its_defaults():
+    assert SOLVERS == ("sgd", "lstsq", "adam", "lbfgs") and tuple(REGISTRY) == SOLVERS
+    assert DEFAULT_EPOCHS == {"sgd": 10, "adam": 2000, "lbfgs": 100}
+    assert [name for name, s in REGISTRY.items() if not s.iterative] == ["lstsq"]
+    assert LearnConfig(solver="lstsq").epochs_for_solver() == 0
+    assert LearnConfig(solver="adam", epochs=7).epochs_for_solver() == 7
+
+
+def test_default_steps_come_from_the_registry():
+    sgd, adam, lbfgs = (solver_named(name) for name in ("sgd", "adam", "lbfgs"))
+    assert sgd.default_lr(0.25, notebook=False) == 0.25  # the safe step from the data
+    assert sgd.default_lr(0.25, notebook=True) == 0.03  # the notebook's step on its own problem
+    assert adam.default_lr(0.25, notebook=True) == 0.1 and lbfgs.default_lr(0.25, notebook=False) == 1.0
+
+
+def test_solver_named_refuses_an_unknown_name():
+    with pytest.raises(InputError, match="Invalid solver 'newton'. Expected one of: sgd, lstsq, adam, lbfgs"):
+        solver_named("newton")
+
+
+def test_on_start_gets_each_solvers_default_step():
+    pair = float_pair(size=16)
+    for solver, expected in (("adam", 0.1), ("lbfgs", 1.0)):
+        steps = []
+        learn_kernel([pair], LearnConfig(kernel_size=(3, 3), solver=solver, epochs=1), on_start=steps.append)
+        assert steps == [expected]
