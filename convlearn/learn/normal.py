@@ -181,7 +181,7 @@ def _pair_sums(
     On the CPU the tiles are shared among ``threads`` workers, each running
     torch single-threaded (torch's thread count is set to 1 meanwhile, then
     restored): BLAS calls this small, split across OpenMP threads, ran 10x
-    slower than one thread on the loaded 2-core sandbox, while one thread per
+    slower than one thread on a loaded 2-core machine, while one thread per
     core stays as fast as the cores are free (``benchmarks/bench_learn.py``).
     """
     X = pair.input.detach().to(dev)  # (H, W), any float dtype: copied into float64 below

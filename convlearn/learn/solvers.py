@@ -63,7 +63,7 @@ class _SGD:
     """``torch.optim.SGD(params, lr)`` (no momentum, no decay): ``p -= lr * grad``, the same float ops.
 
     Written out because constructing any torch.optim optimizer first imports
-    torch._dynamo, which took 3.5 s on the 2-core sandbox: most of a notebook run.
+    torch._dynamo, which took 3.5 s on a 2-core machine: most of a notebook run.
     """
 
     def __init__(self, params: list[torch.Tensor], lr: float) -> None:

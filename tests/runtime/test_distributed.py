@@ -28,7 +28,7 @@ KERNEL = torch.tensor([[0.1, 0.2, -0.3], [0.5, -1.0, 0.25], [0.0, 0.3, -0.1]])
 N_PAIRS = 5  # odd: the two ranks hold 3 and 2 pairs
 
 
-# --- the helpers, in one process ------------------------------------------------------------------
+# --- the functions, in one process ----------------------------------------------------------------
 
 
 @settings(max_examples=50, deadline=None)
