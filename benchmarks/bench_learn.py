@@ -41,8 +41,7 @@ from rich.console import Console
 from rich.table import Table
 
 from convlearn.corr import corr2d
-from convlearn.learn import SOLVERS, LearnConfig, learn_kernel, normal_equations
-from convlearn.learn.pairs import Pair
+from convlearn.learn import SOLVERS, LearnConfig, Pair, learn_kernel, normal_equations
 from convlearn.synth import make_image
 
 console = Console(highlight=False)

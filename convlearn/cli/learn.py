@@ -11,38 +11,78 @@ from convlearn.cli.options import DEVICE, KERNEL_HELP, MAX_PIXELS
 #: Runs of at most this many epochs print one line per epoch, as the notebook
 #: does; longer ones show a progress bar with the live loss (on a terminal).
 EPOCH_LINES_MAX = 100
-#: The notebook's solver: with no pair given and this solver, learn replays the
-#: notebook and prints just what it printed.
-NOTEBOOK_SOLVER = "sgd"
 
 
-def parse_size(text: str) -> tuple[int, int]:
-    """``HxW`` -> (H, W), both >= 1."""
-    from convlearn.errors import InputError
+class EpochDisplay:
+    """The epochs as they run: a line each for short runs (as the notebook prints them), else a progress bar.
 
-    parts = text.lower().split("x")
-    try:
-        h, w = (int(p) for p in parts)
-    except ValueError:
-        raise InputError(f"Invalid kernel size {text!r}. Expected HxW, for example 3x3") from None
-    if h < 1 or w < 1:
-        raise InputError(f"Invalid kernel size {text!r}; both sides must be at least 1")
-    return h, w
+    The bar shows on a terminal only, on stderr, and goes when the run ends.
+    """
+
+    def __init__(self, *, quiet: bool, talk: bool) -> None:
+        self.quiet, self.talk = quiet, talk
+        self.lines = False
+        self.progress = None
+        self.task = None
+
+    def start(self, start) -> None:
+        """Announce the step (except on the notebook's own run) and pick lines or a bar for the epochs."""
+        from convlearn.cli.render import stderr, stdout
+
+        if self.talk and not start.notebook:
+            stdout.print(f"{start.solver}: step {start.step:.4g} ({start.how})", markup=False)
+        if self.quiet:
+            return
+        if self.talk and start.epochs <= EPOCH_LINES_MAX:
+            self.lines = True
+        elif stderr.is_terminal:
+            from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+            self.progress = Progress(
+                TextColumn(f"{start.solver}"),
+                BarColumn(),
+                MofNCompleteColumn(),
+                TextColumn("loss {task.fields[loss]}"),
+                TimeRemainingColumn(),
+                console=stderr,
+                transient=True,
+            )
+            self.task = self.progress.add_task(start.solver, total=start.epochs, loss="...")
+            self.progress.start()
+
+    def epoch(self, i: int, loss: float) -> None:
+        """One epoch done, with the loss computed before its step."""
+        from convlearn.cli.render import stdout
+
+        if self.lines:
+            stdout.print(f"epoch {i}, loss {loss}")
+        elif self.progress is not None:
+            self.progress.update(self.task, completed=i + 1, loss=f"{loss:.6g}")
+
+    def __enter__(self) -> EpochDisplay:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        if self.progress is not None:
+            self.progress.stop()
 
 
 def _report_lines(result, reference_name: str | None, reference_diff: float | None) -> list[str]:
     """The fit report under the kernel table, one fact per line."""
+    from convlearn.learn import solver_named
+
+    iterative = solver_named(result.solver).iterative
     r = result.report
     r2 = "n/a (the target is constant)" if r.r2 is None else f"{r.r2:.6f}"
-    if r.r2 is not None and result.solver != "lstsq" and f"{r.r2_best:.6f}" != f"{r.r2:.6f}":
+    if r.r2 is not None and iterative and f"{r.r2_best:.6f}" != f"{r.r2:.6f}":
         r2 += f" (the exact kernel: {r.r2_best:.6f})"
     lines = [f"loss {r.loss:.6g}   RMS residual {r.rms:.4g}   R² {r2}"]
     pixels = f"{r.pixels:,} pixels from {r.pairs} pair{'s' if r.pairs != 1 else ''}"
     if r.excluded:
         pixels += f"; {r.excluded:,} clipped target pixels left out (--keep-saturated keeps them)"
     lines.append(pixels)
-    if result.solver == "lstsq":
-        lines.append("solver lstsq: the exact least-squares kernel (normal equations in float64)")
+    if not iterative:
+        lines.append(f"solver {result.solver}: the exact least-squares kernel (normal equations in float64)")
     else:
         status = {
             "converged": "converged",
@@ -61,35 +101,32 @@ def _report_lines(result, reference_name: str | None, reference_diff: float | No
     return lines
 
 
-def _plot(losses: list[float], path: Path, solver: str) -> bool:
-    """Draw the loss curve with matplotlib; False (and a hint) where it is not installed."""
-    import io
+def _render(run, *, reference: str | None, json_: bool, quiet: bool, plot: Path | None, output: Path | None) -> None:
+    """The kernel table, the report and the warnings, the plot, and what was written."""
+    from rich.markup import escape
 
-    from convlearn.cli.render import stderr
-    from convlearn.images.files import write_bytes
+    from convlearn.cli.plot import plot_losses
+    from convlearn.cli.render import kernel_table, stderr, stdout
 
-    try:
-        import matplotlib
-
-        matplotlib.use("Agg")
-        from matplotlib import pyplot as plt
-    except ImportError:
-        stderr.print("--plot needs matplotlib: pip install 'convlearn[plot]'", markup=False)
-        return False
-    figure, axes = plt.subplots(figsize=(6, 4))
-    positive = [v for v in losses if v > 0]
-    axes.plot(range(len(losses)), losses)
-    if positive and len(positive) == len(losses):
-        axes.set_yscale("log")
-    axes.set_xlabel("epoch")
-    axes.set_ylabel("loss (summed squared error)")
-    axes.set_title(f"convlearn learn --solver {solver}")
-    axes.grid(True, alpha=0.3)
-    buffer = io.BytesIO()
-    figure.savefig(buffer, format=path.suffix.lstrip(".").lower() or "png", dpi=100, bbox_inches="tight")
-    plt.close(figure)
-    write_bytes(path, buffer.getvalue())
-    return True
+    result, talk = run.result, not quiet and not json_
+    if json_:
+        typer.echo(run.text.rstrip())
+    if talk:
+        stdout.print(kernel_table(result.weight, "learned kernel", result.bias))
+        if not run.notebook:
+            for line in _report_lines(result, reference, run.reference_diff):
+                stdout.print(line, markup=False)
+    if not quiet and not run.notebook:
+        for note in run.notes:
+            stderr.print(f"[yellow]Warning:[/] {escape(note)}", markup=True, highlight=False)
+    if plot is not None:
+        if not result.losses:
+            if not quiet:
+                stderr.print("--plot: lstsq solves in one pass, so there is no loss curve to draw", markup=False)
+        elif plot_losses(result.losses, plot, result.solver) and talk:
+            stdout.print(f"[dim]wrote {plot}[/]")
+    if talk and output is not None:
+        stdout.print(f"[dim]wrote {output}[/]")
 
 
 def learn(
@@ -150,133 +187,28 @@ def learn(
     With no pair given, it replays the notebook: SGD learns [[1, -1]] from the
     striped image and its edges.
     """
-    from rich.markup import escape
+    from convlearn.learn import run_learn
 
-    from convlearn.cli.render import kernel_table, stderr, stdout
-    from convlearn.errors import InputError, Interrupted, TrainingError, invalid_choice
-    from convlearn.images.files import check_not_input, write_text
-    from convlearn.kernels import kernel_to_json, parse_kernel
-    from convlearn.learn import (
-        DTYPES,
-        SOLVERS,
-        LearnConfig,
-        TrainingDiverged,
-        TrainingInterrupted,
-        fit_notes,
-        learn_kernel,
-        max_abs_difference,
-    )
-    from convlearn.learn.pairs import PairFiles, find_pairs
-
-    if solver not in SOLVERS:
-        raise invalid_choice("solver", solver, SOLVERS)
-    if dtype not in DTYPES:
-        raise invalid_choice("dtype", dtype, DTYPES)
-    if len(inputs) != len(targets):
-        raise InputError(f"Got {len(inputs)} --input and {len(targets)} --target; give one target per input")
-    size = parse_size(kernel_size)
-    ref = parse_kernel(reference) if reference is not None else None
-    if ref is not None and ref.shape != size:
-        raise InputError(
-            f"--reference {reference!r} is {ref.shape[0]}x{ref.shape[1]}, but --kernel-size is {size[0]}x{size[1]}; "
-            "give a reference of the size being learned"
+    with EpochDisplay(quiet=quiet, talk=not quiet and not json_) as display:
+        run = run_learn(
+            inputs=inputs,
+            targets=targets,
+            pairs_dir=pairs_dir,
+            kernel_size=kernel_size,
+            solver=solver,
+            epochs=epochs,
+            lr=lr,
+            bias=bias,
+            keep_saturated=keep_saturated,
+            reference=reference,
+            seed=seed,
+            dtype=dtype,
+            output=output,
+            device=device,
+            max_pixels=max_pixels,
+            other_outputs=[plot] if plot is not None else [],
+            on_epoch=display.epoch,
+            on_step=display.start,
         )
-    paths = list(zip(inputs, targets, strict=True)) + (find_pairs(pairs_dir) if pairs_dir is not None else [])
-    for path in (output, plot):
-        if path is not None:
-            check_not_input(path, [p for pair in paths for p in pair])
-    pairs = PairFiles(paths, keep_saturated=keep_saturated, max_pixels=max_pixels) if paths else None
-    # Under torchrun (after every check above, made alike on every rank): each
-    # rank reads its share of the pairs; rank 0 alone prints and writes.
-    from convlearn.runtime import distributed
-    from convlearn.runtime.device import resolve_device
-
-    if not distributed.setup(resolve_device(device)).is_main:
-        quiet, json_, output, plot = True, False, None, None
-    config = LearnConfig(size, epochs, lr, bias, seed, device, solver, dtype)
-    replay = pairs is None and solver == NOTEBOOK_SOLVER
-    talk = not quiet and not json_
-    planned = config.epochs_for_solver()
-
-    def save(result) -> dict:
-        record = result.record()
-        if ref is not None:
-            record["reference"] = {"spec": reference, "max_abs_diff": max_abs_difference(result, ref)}
-        if output is not None:
-            write_text(output, kernel_to_json(result.kernel(), **record))
-        return record
-
-    def announce(step: float) -> None:
-        if talk and not replay:
-            how = (
-                "given by --lr"
-                if lr is not None
-                else {
-                    "sgd": "the safe step 1/λmax of the loss's Hessian, from the data",
-                    "adam": "Adam's step, the same throughout",
-                    "lbfgs": "L-BFGS's first trial step, then a strong-Wolfe line search",
-                }[solver]
-            )
-            stdout.print(f"{solver}: step {step:.4g} ({how})", markup=False)
-
-    on_epoch = None
-    progress = None
-    if solver != "lstsq" and not quiet:
-        if talk and planned <= EPOCH_LINES_MAX:
-
-            def on_epoch(i: int, loss: float) -> None:
-                stdout.print(f"epoch {i}, loss {loss}")
-
-        elif stderr.is_terminal:
-            from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
-
-            progress = Progress(
-                TextColumn(f"{solver}"),
-                BarColumn(),
-                MofNCompleteColumn(),
-                TextColumn("loss {task.fields[loss]}"),
-                TimeRemainingColumn(),
-                console=stderr,
-                transient=True,
-            )
-            task = progress.add_task(solver, total=planned, loss="...")
-
-            def on_epoch(i: int, loss: float) -> None:
-                progress.update(task, completed=i + 1, loss=f"{loss:.6g}")
-
-    try:
-        if progress is not None:
-            with progress:
-                result = learn_kernel(pairs, config, on_epoch, announce)
-        else:
-            result = learn_kernel(pairs, config, on_epoch, announce)
-    except TrainingDiverged as e:
-        save(e.result)
-        distributed.barrier()  # every rank diverges together; none exits before rank 0 has saved
-        where = f"; it was written to {output}" if output is not None else ""
-        raise TrainingError(f"{e}{where}") from None
-    except TrainingInterrupted as e:
-        save(e.result)
-        where = f" and written to {output}" if output is not None else " (give --output to keep it)"
-        raise Interrupted(f"{e}{where}") from None
-
-    record = save(result)
-    if json_:
-        typer.echo(kernel_to_json(result.kernel(), **record).rstrip())
-    if talk:
-        stdout.print(kernel_table(result.weight, "learned kernel", result.bias))
-        if not replay:
-            diff = record.get("reference", {}).get("max_abs_diff")
-            for line in _report_lines(result, reference, diff):
-                stdout.print(line, markup=False)
-    if not quiet and not replay:
-        for note in fit_notes(result):
-            stderr.print(f"[yellow]Warning:[/] {escape(note)}", markup=True, highlight=False)
-    if plot is not None:
-        if not result.losses:
-            if not quiet:
-                stderr.print("--plot: lstsq solves in one pass, so there is no loss curve to draw", markup=False)
-        elif _plot(result.losses, plot, solver) and talk:
-            stdout.print(f"[dim]wrote {plot}[/]")
-    if talk and output is not None:
-        stdout.print(f"[dim]wrote {output}[/]")
+    if run.main:  # under torchrun, rank 0 alone tells
+        _render(run, reference=reference, json_=json_, quiet=quiet, plot=plot, output=output)

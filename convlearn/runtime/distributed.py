@@ -13,15 +13,31 @@ to live on a filesystem that every rank sees at the same path.
 
 from __future__ import annotations
 
+import itertools
 import os
-from collections.abc import Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import TypeVar
 
 import torch
 import torch.distributed as dist
 
-__all__ = ["Dist", "all_gather_objects", "all_reduce_sum", "barrier", "current", "setup", "shard", "teardown"]
+from convlearn.errors import ConvlearnError, InputError, Interrupted
+
+__all__ = [
+    "Dist",
+    "all_gather_objects",
+    "all_reduce_sum",
+    "barrier",
+    "current",
+    "fail_together",
+    "gather_shards",
+    "iter_shard",
+    "setup",
+    "shard",
+    "summed",
+    "teardown",
+]
 
 T = TypeVar("T")
 
@@ -94,6 +110,93 @@ def shard(items: Sequence[T], where: Dist | None = None) -> list[T]:
     """
     where = where or current()
     return list(items[where.rank :: where.world_size])
+
+
+def iter_shard(items: Iterable[T], where: Dist | None = None) -> Iterator[T]:
+    """This rank's share, like :func:`shard`, read lazily.
+
+    A sequence is indexed at this rank's positions only, so a lazy sequence
+    (one that reads a file per item) reads just this rank's items.
+
+    >>> list(iter_shard(iter("abcde"), Dist(rank=1, world_size=2)))
+    ['b', 'd']
+    """
+    where = where or current()
+    if not where.active:
+        return iter(items)
+    if isinstance(items, Sequence):
+        return (items[i] for i in range(where.rank, len(items), where.world_size))
+    return itertools.islice(items, where.rank, None, where.world_size)
+
+
+def gather_shards(share: list[T], where: Dist | None = None) -> list[T]:
+    """Every rank's :func:`shard` of a list, back in the order of the whole list.
+
+    Rank r held items ``r, r + world, ...``; every rank gets the whole list.
+
+    >>> gather_shards(["a", "b"])  # one process: its share is the whole list
+    ['a', 'b']
+    """
+    where = where or current()
+    if not where.active:
+        return share
+    shares = all_gather_objects(share)
+    merged = []
+    for j in range(max(len(s) for s in shares)):
+        merged.extend(s[j] for s in shares if j < len(s))
+    return merged
+
+
+#: The error a rank raises for another rank's failure, by that failure's exit code.
+_FAILURE_BY_EXIT_CODE = {InputError.exit_code: InputError, Interrupted.exit_code: Interrupted}
+
+
+def fail_together(compute: Callable[[], T], where: Dist | None = None) -> T:
+    """``compute()`` on every rank; when it fails on any rank, every rank raises.
+
+    Every rank first tells the others whether its ``compute()`` failed, so none
+    waits forever in a later collective call: the failing rank raises its own
+    error, the others one with the same message, naming that rank, and the
+    same exit code. In one process this is just ``compute()``.
+
+    Raises:
+        ConvlearnError: another rank failed (InputError for exit code 2,
+            Interrupted for 130).
+    """
+    where = where or current()
+    if not where.active:
+        return compute()
+    failure: BaseException | None = None
+    try:
+        value = compute()
+    except (Exception, KeyboardInterrupt) as e:
+        failure = e
+    told = None if failure is None else (str(failure), getattr(failure, "exit_code", 1))
+    failures = [(rank, t) for rank, t in enumerate(all_gather_objects(told)) if t is not None]
+    if failure is not None:
+        raise failure
+    if failures:
+        rank, (message, code) = failures[0]
+        raise _FAILURE_BY_EXIT_CODE.get(code, ConvlearnError)(f"rank {rank}: {message}")
+    return value
+
+
+def summed(*tensors: torch.Tensor) -> list[torch.Tensor]:
+    """Tensors of one dtype summed over all ranks in one ``all_reduce``, as new tensors.
+
+    They travel as one flat tensor, so the reduction is a single collective
+    call; each comes back in its own shape. In one process: copies.
+
+    >>> [t.tolist() for t in summed(torch.ones(2), torch.zeros(()))]
+    [[1.0, 1.0], 0.0]
+    """
+    flat = torch.cat([t.reshape(-1) for t in tensors])
+    all_reduce_sum(flat)
+    out, offset = [], 0
+    for t in tensors:
+        out.append(flat[offset : offset + t.numel()].view_as(t).clone())
+        offset += t.numel()
+    return out
 
 
 def all_reduce_sum(*tensors: torch.Tensor) -> None:

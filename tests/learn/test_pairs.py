@@ -1,4 +1,4 @@
-"""Training pairs from files (convlearn.learn.pairs): clipped-pixel masks, --pairs matching, lazy reading."""
+"""Training pairs (convlearn.learn.pairs): alignment, clipped-pixel masks, --pairs matching, lazy reading."""
 
 import io
 
@@ -12,6 +12,7 @@ from convlearn.learn.pairs import (
     Pair,
     PairFiles,
     align_pair,
+    align_target,
     find_pairs,
     informative_mask,
     integer_range,
@@ -161,3 +162,16 @@ def test_pair_files_read_one_pair_at_a_time(tmp_path, monkeypatch):
     first = next(iterator)
     assert len(calls) == 1 and first.input_name.endswith("a.png")
     assert [p.target_name for p in files[0:2]] == [str(tmp_path / "targets" / n) for n in ("a.png", "b.png")]
+
+
+def test_same_size_target_aligned_like_opencv():
+    X = torch.arange(20.0).reshape(4, 5)
+    Y = torch.zeros(4, 5)
+    assert align_target(X, Y, (3, 3)).shape == (2, 3)
+    Y[1:3, 1:4] = 7
+    assert torch.equal(align_target(X, Y, (3, 3)), torch.full((2, 3), 7.0))
+
+
+def test_mismatched_target():
+    with pytest.raises(InputError, match="a target must have the input's size or the valid size 3x4"):
+        align_target(torch.zeros(4, 5), torch.zeros(3, 3), (2, 2))

@@ -28,7 +28,7 @@ KERNEL = torch.tensor([[0.1, 0.2, -0.3], [0.5, -1.0, 0.25], [0.0, 0.3, -0.1]])
 N_PAIRS = 5  # odd: the two ranks hold 3 and 2 pairs
 
 
-# --- the helpers, in one process ------------------------------------------------------------------
+# --- the functions, in one process ----------------------------------------------------------------
 
 
 @settings(max_examples=50, deadline=None)
@@ -56,8 +56,6 @@ def test_single_process_is_rank_0_of_1_and_every_helper_is_a_no_op(monkeypatch) 
 
 
 def test_a_lazy_sequence_is_sharded_without_reading_the_other_items() -> None:
-    from convlearn.learn.solve import _my_share
-
     read = []
 
     class Lazy(list):
@@ -65,7 +63,7 @@ def test_a_lazy_sequence_is_sharded_without_reading_the_other_items() -> None:
             read.append(i)
             return super().__getitem__(i)
 
-    share = list(_my_share(Lazy("abcde"), Dist(1, 2)))
+    share = list(distributed.iter_shard(Lazy("abcde"), Dist(1, 2)))
     assert share == ["b", "d"] and read == [1, 3]
 
 
@@ -170,3 +168,28 @@ def test_detect_under_torchrun_writes_each_output_once_and_rank_0_tells(data: Pa
     assert sources == sorted({r["input"] for r in records}) and len(sources) == N_PAIRS + 1  # each file once
     assert run.stderr.count(f"wrote {N_PAIRS} of {N_PAIRS + 1} files") == 1  # the summary, once, by rank 0
     assert run.stderr.count("failed: ") == 1
+
+
+def test_gather_shards_puts_every_rank_s_share_back_in_order(monkeypatch) -> None:
+    items = list("abcdefg")
+    shares = [shard(items, Dist(rank, 3)) for rank in range(3)]
+    monkeypatch.setattr(distributed, "all_gather_objects", lambda obj: shares)
+    assert distributed.gather_shards(shares[1], Dist(1, 3)) == items
+    assert distributed.gather_shards(["x"]) == ["x"]  # one process: its share is the whole list
+
+
+@pytest.mark.parametrize(("code", "kind"), [(2, "InputError"), (130, "Interrupted"), (1, "ConvlearnError")])
+def test_fail_together_raises_another_rank_s_failure_with_its_exit_code(monkeypatch, code, kind) -> None:
+    monkeypatch.setattr(distributed, "all_gather_objects", lambda told: [told, ("bad input", code)])
+    with pytest.raises(Exception) as caught:
+        distributed.fail_together(lambda: 1, Dist(0, 2))
+    assert type(caught.value).__name__ == kind
+    assert str(caught.value) == "rank 1: bad input" and caught.value.exit_code == code
+    assert distributed.fail_together(lambda: 7) == 7  # one process: just the call
+
+
+def test_summed_in_one_process_gives_copies_of_each_shape() -> None:
+    a, b = torch.arange(6.0).reshape(2, 3), torch.tensor(2.0)
+    sa, sb = distributed.summed(a, b)
+    assert torch.equal(sa, a) and torch.equal(sb, b) and sa.shape == (2, 3) and sb.shape == ()
+    assert sa.data_ptr() != a.data_ptr()

@@ -22,7 +22,7 @@ from convlearn.kernels import parse_kernel
 from convlearn.synth import make_image
 
 K3 = torch.tensor([[0.5, -1.0, 0.25], [2.0, 0.0, -0.75], [0.1, 1.5, -2.0]], dtype=torch.float64)
-README = Path(__file__).resolve().parent.parent / "README.md"
+README = Path(__file__).resolve().parents[2] / "README.md"
 
 
 def write_pair(folder: Path, name="a", seed=1, size=40, target=None) -> tuple[Path, Path]:
@@ -139,7 +139,7 @@ def test_non_linear_target_warns(tmp_path):
 
 
 def test_clipped_8bit_target_is_masked_and_exact(tmp_path):
-    image = Image.open(Path(__file__).resolve().parent.parent / "sample_images" / "noise.png").convert("L")
+    image = Image.open(Path(__file__).resolve().parents[2] / "sample_images" / "noise.png").convert("L")
     image.save(tmp_path / "x.png")
     image.filter(ImageFilter.FIND_EDGES).save(tmp_path / "y.png")  # clips at 0 and 255
     args = ["-i", str(tmp_path / "x.png"), "-t", str(tmp_path / "y.png"), "--kernel-size", "3x3", "--solver", "lstsq"]
@@ -153,7 +153,7 @@ def test_clipped_8bit_target_is_masked_and_exact(tmp_path):
 
 
 def test_offset_target_needs_bias(tmp_path):
-    image = Image.open(Path(__file__).resolve().parent.parent / "sample_images" / "noise.png").convert("L")
+    image = Image.open(Path(__file__).resolve().parents[2] / "sample_images" / "noise.png").convert("L")
     image.save(tmp_path / "x.png")
     image.filter(ImageFilter.Kernel((3, 3), [1, 2, 0, -1, 0, 1, 0, -2, -1], scale=1, offset=128)).save(
         tmp_path / "y.png"
@@ -199,9 +199,9 @@ def test_ctrl_c_writes_the_kernel_and_exits_130(tmp_path, monkeypatch):
     x, y = write_pair(tmp_path)
     out = tmp_path / "k.json"
     calls = {"n": 0}
-    import convlearn.learn.solve
+    import convlearn.learn.problem
 
-    real_corr2d = convlearn.learn.solve.corr2d
+    real_corr2d = convlearn.learn.problem.corr2d
 
     def corr2d_then_ctrl_c(*args, **kwargs):  # Ctrl-C lands in the forward pass of the 4th epoch
         calls["n"] += 1
@@ -209,7 +209,7 @@ def test_ctrl_c_writes_the_kernel_and_exits_130(tmp_path, monkeypatch):
             raise KeyboardInterrupt
         return real_corr2d(*args, **kwargs)
 
-    monkeypatch.setattr(convlearn.learn.solve, "corr2d", corr2d_then_ctrl_c)
+    monkeypatch.setattr(convlearn.learn.problem, "corr2d", corr2d_then_ctrl_c)
     result = learn("-i", str(x), "-t", str(y), "--kernel-size", "3x3", "--epochs", "50", "-o", str(out))
     assert result.exit_code == 130
     assert f"Interrupted at epoch 3 of 50; the kernel reached so far was kept and written to {out}" in result.stderr

@@ -1,0 +1,88 @@
+"""The notebook's problem: its layer, :class:`Conv2D`, and its training pair.
+
+The notebook learns a ``(1, 2)`` kernel from the striped 6x8 image X and its
+edges ``Y = corr2d(X, [[1, -1]])`` by SGD, with step 0.03, on the summed
+squared error; ``convlearn learn`` with no pair replays that run.
+"""
+
+from __future__ import annotations
+
+import math
+
+import torch
+from torch import nn
+
+from convlearn.corr import corr2d
+from convlearn.errors import invalid_choice
+from convlearn.learn.pairs import Pair
+
+__all__ = ["INITS", "NOTEBOOK_LR", "NOTEBOOK_SOLVER", "Conv2D", "notebook_pair"]
+
+#: The notebook's learning rate, used on its own problem.
+NOTEBOOK_LR = 0.03
+#: The notebook's solver: with no pair given and this solver, learn replays the notebook.
+NOTEBOOK_SOLVER = "sgd"
+#: How :class:`Conv2D` starts: ``uniform`` is the notebook's ``Conv2D`` (weight
+#: ~ U(0, 1), bias 0); ``kaiming`` is ``nn.Conv2d(1, 1, kernel_size)``'s own
+#: start, which the notebook's training cell uses.
+INITS = ("uniform", "kaiming")
+
+
+class Conv2D(nn.Module):
+    """The notebook's layer: ``corr2d(x, weight) + bias``.
+
+    By default the weight starts ~ U(0, 1) and the bias at 0, as in the
+    notebook's ``Conv2D``. With ``init="kaiming"`` both start as in
+    ``nn.Conv2d(1, 1, kernel_size)``, drawing the same random numbers, so a
+    seeded run repeats the notebook's training cell.
+
+    Args:
+        kernel_size: ``(h, w)``.
+        bias: learn an additive offset (``bias`` is None without one).
+        init: ``uniform`` or ``kaiming``, see :data:`INITS`.
+
+    Shape:
+        - Input: :math:`(H, W)` or :math:`(B, H, W)`
+        - Output: :math:`(..., H - h + 1, W - w + 1)`
+
+    >>> layer = Conv2D((1, 2)); layer(torch.ones(6, 8)).shape
+    torch.Size([6, 7])
+    """
+
+    def __init__(self, kernel_size: tuple[int, int], *, bias: bool = True, init: str = "uniform") -> None:
+        super().__init__()
+        if init not in INITS:
+            raise invalid_choice("init", init, INITS)
+        h, w = kernel_size
+        if init == "uniform":
+            self.weight = nn.Parameter(torch.rand(kernel_size))
+            self.bias = nn.Parameter(torch.zeros(1)) if bias else None
+            return
+        # nn.Conv2d's reset_parameters on its (1, 1, h, w) weight: the fan-in is h * w.
+        weight = torch.empty(h, w)
+        nn.init.kaiming_uniform_(weight.view(1, 1, h, w), a=math.sqrt(5))
+        self.weight = nn.Parameter(weight)
+        self.bias = None
+        if bias:
+            bound = 1 / math.sqrt(h * w)
+            self.bias = nn.Parameter(nn.init.uniform_(torch.empty(1), -bound, bound))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        y = corr2d(x, self.weight)
+        return y if self.bias is None else y + self.bias
+
+    def vector(self) -> torch.Tensor:
+        """The kernel's values row by row, then the bias when there is one, as float64 on the CPU, :math:`(p,)`."""
+        k = self.weight.detach().to("cpu", torch.float64).reshape(-1)
+        if self.bias is None:
+            return k
+        return torch.cat([k, self.bias.detach().to("cpu", torch.float64)])
+
+
+def notebook_pair() -> Pair:
+    """The notebook's problem: the striped 6x8 image and its edges under [[1, -1]]."""
+    from convlearn.synth import make_image
+
+    X = make_image()  # (6, 8)
+    Y = corr2d(X, torch.tensor([[1.0, -1.0]]))  # (6, 7)
+    return Pair(X, Y, "synth:stripes", "corr2d(synth, edge)")
