@@ -59,8 +59,10 @@ TOOLS = ("opencv", "scipy", "imagemagick", "pillow", "json")
 PILLOW_SIZES = (3, 5)
 
 
-def _rows(weight: np.ndarray, decimals: int | None, indent: str) -> str:
-    return "\n".join(f"{indent}[{', '.join(py_literal(v, decimals) for v in row)}]," for row in weight)
+def _array(name: str, weight: np.ndarray, decimals: int | None) -> list[str]:
+    """The lines of ``name = np.array([...], dtype=np.float64)``, one kernel row per line."""
+    rows = [f"        [{', '.join(py_literal(v, decimals) for v in row)}]," for row in weight]
+    return [f"{name} = np.array(", "    [", *rows, "    ],", "    dtype=np.float64,", ")"]
 
 
 def convolution_kernel(kernel: Kernel) -> Kernel:
@@ -164,12 +166,7 @@ def _opencv(e: _Export) -> str:
             "import cv2",
             "import numpy as np",
             "",
-            "kernel = np.array(",
-            "    [",
-            _rows(e.kernel.weight, e.decimals, "        "),
-            "    ],",
-            "    dtype=np.float64,",
-            ")",
+            *_array("kernel", e.kernel.weight, e.decimals),
             f"result = cv2.filter2D(image, -1, kernel{anchor}, delta={e.level})  # delta: {e.unit}"
             if e.has_bias
             else f"result = cv2.filter2D(image, -1, kernel{anchor})",
@@ -189,12 +186,7 @@ def _scipy(e: _Export) -> str:
             "import numpy as np",
             "from scipy import ndimage",
             "",
-            "weights = np.array(",
-            "    [",
-            _rows(e.kernel.weight, e.decimals, "        "),
-            "    ],",
-            "    dtype=np.float64,",
-            ")",
+            *_array("weights", e.kernel.weight, e.decimals),
             "result = ndimage.correlate(np.asarray(image, dtype=np.float64), weights, "
             + (f'mode="mirror"{origin}) + {e.level}  # + {e.unit}' if e.has_bias else f'mode="mirror"{origin})'),
         ]
