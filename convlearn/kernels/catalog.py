@@ -45,6 +45,9 @@ class KernelDetails:
 def list_builtins() -> list[BuiltinEntry]:
     """Every built-in kernel, in table order, made with its default parameters.
 
+    Returns:
+        One entry per row of :data:`~convlearn.kernels.KERNELS`.
+
     >>> list_builtins()[0].info.name, list_builtins()[0].gradient
     ('edge', ('edge', 'edge-t'))
     """
@@ -53,6 +56,12 @@ def list_builtins() -> list[BuiltinEntry]:
 
 def describe_kernel(kernel: Kernel) -> KernelDetails:
     """``kernel``'s built-in convention (if any), its ``--magnitude`` pair and its convolution form.
+
+    Args:
+        kernel: any kernel; a built-in is recognised by its name (``gaussian:5,1.2`` as ``gaussian``).
+
+    Returns:
+        The kernel with what ``convlearn kernels SPEC`` shows about it.
 
     >>> describe_kernel(parse_kernel("sobel-y")).gradient
     ('sobel-x', 'sobel-y')
