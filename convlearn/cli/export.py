@@ -27,10 +27,6 @@ def export(
     is written rotated by 180 degrees. Pillow's ImageFilter.Kernel flips the
     rows, so they are written bottom to top; it takes only 3x3 and 5x5.
     """
-    from convlearn.errors import invalid_choice
-    from convlearn.kernels import parse_kernel
-    from convlearn.kernels.export import TOOLS, export_kernel
+    from convlearn.kernels import run_export
 
-    if to not in TOOLS:
-        raise invalid_choice("tool", to, TOOLS)
-    typer.echo(export_kernel(parse_kernel(kernel), to, max_level=max_level, decimals=decimals))
+    typer.echo(run_export(kernel=kernel, to=to, max_level=max_level, decimals=decimals))

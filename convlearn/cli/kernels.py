@@ -18,22 +18,70 @@ def _number(v: float) -> str:
 
 def _matrix(weight) -> str:
     """The kernel as aligned rows of numbers, signs coloured as in the kernel tables."""
+    from convlearn.cli.render import signed
+
     cells = [[_number(v) for v in row] for row in weight.tolist()]
     width = max(len(c) for row in cells for c in row)
-    lines = []
-    for row, values in zip(cells, weight.tolist(), strict=True):
-        parts = []
-        for text, v in zip(row, values, strict=True):
-            style = "red" if v < 0 else "green" if v > 0 else "dim"
-            parts.append(f"[{style}]{text.rjust(width)}[/]")
-        lines.append(" ".join(parts))
-    return "\n".join(lines)
+    return "\n".join(
+        " ".join(signed(text.rjust(width), v) for text, v in zip(row, values, strict=True))
+        for row, values in zip(cells, weight.tolist(), strict=True)
+    )
 
 
-def _magick(weight, anchor: tuple[int, int]) -> str:
-    h, w = weight.shape
-    ay, ax = anchor
-    return f"'{w}x{h}+{ax}+{ay}: " + " ".join(_number(v) for v in weight.ravel()) + "'"
+def _magick(kernel) -> str:
+    """The kernel as an ImageMagick string, quoted for a shell: ``'WxH+X+Y: v v v ...'``."""
+    h, w = kernel.shape
+    ay, ax = kernel.origin
+    return f"'{w}x{h}+{ax}+{ay}: " + " ".join(_number(v) for v in kernel.weight.ravel()) + "'"
+
+
+def _show_builtins(entries) -> None:
+    from rich.markup import escape
+    from rich.table import Table
+
+    from convlearn.cli.render import stdout
+
+    table = Table(title="Built-in kernels", caption=escape(CORRELATION_NOTE), show_lines=True, header_style="bold")
+    table.add_column("name", no_wrap=True)
+    table.add_column("matrix (defaults)", no_wrap=True)
+    table.add_column("convention")
+    table.add_column("pair (--magnitude)", no_wrap=True)
+    for entry in entries:
+        info, weight = entry.info, entry.weight
+        label = info.name if not info.usage else f"{info.usage}\n[dim]shown: {info.name}:{weight.shape[0]}[/]"
+        if entry.gradient is None:
+            pair = "[dim]gx itself\ngy its transpose[/]"
+        else:
+            pair = "gx {}\ngy {}".format(*entry.gradient)
+        table.add_row(label, _matrix(weight), escape(info.convention), pair)
+    stdout.print(table)
+
+
+def _show_kernel(details) -> None:
+    from rich.markup import escape
+
+    from convlearn.cli.render import kernel_table, stdout
+
+    K = details.kernel
+    h, w = K.shape
+    ay, ax = K.origin
+    stdout.print(kernel_table(K.weight, f"{K.name} ({h}x{w})", K.bias))
+    if details.convention is not None:
+        stdout.print(f"[bold]convention:[/] {escape(details.convention)}", highlight=False)
+    gx, gy = details.gradient
+    stdout.print(f"[bold]--magnitude pairs it as:[/] gx = {escape(gx)}, gy = {escape(gy)}", highlight=False)
+    stdout.print(f"[bold]anchor for --mode same:[/] row {ay}, column {ax}", highlight=False)
+    stdout.print(
+        "[bold]same numbers elsewhere:[/] "
+        f"cv2.filter2D(img, cv2.CV_32F, K, anchor=({ax}, {ay}), borderType=cv2.BORDER_REFLECT_101) "
+        "= detect --mode same --border reflect; "
+        f"ImageMagick -morphology Correlate {_magick(K)} "
+        "(Convolve would need the kernel rotated 180 degrees: "
+        f"-morphology Convolve {_magick(details.convolution)})",
+        highlight=False,
+        markup=True,
+    )
+    stdout.print(CORRELATION_NOTE, style="dim", highlight=False, markup=False)
 
 
 def kernels(
@@ -52,57 +100,12 @@ def kernels(
     -morphology Convolve flips a kernel before use (its Correlate does not), so
     the same kernel string is applied rotated by 180 degrees there.
     """
-    import json
+    from convlearn.kernels import KernelDetails, run_kernels
 
-    from rich.markup import escape
-    from rich.table import Table
-
-    from convlearn.cli.render import kernel_table, stdout
-    from convlearn.kernels import KERNELS, gradient_pair, kernel_to_json, parse_kernel
-
-    if spec is None:
-        if json_:
-            data = {name: info.make([]).tolist() for name, info in KERNELS.items()}
-            typer.echo(json.dumps(data, indent=2))
-            return
-        table = Table(title="Built-in kernels", caption=escape(CORRELATION_NOTE), show_lines=True, header_style="bold")
-        table.add_column("name", no_wrap=True)
-        table.add_column("matrix (defaults)", no_wrap=True)
-        table.add_column("convention")
-        table.add_column("pair (--magnitude)", no_wrap=True)
-        for name, info in KERNELS.items():
-            weight = info.make([])
-            label = name if not info.usage else f"{info.usage}\n[dim]shown: {name}:{weight.shape[0]}[/]"
-            if info.pair:
-                gx, gy = (name, info.pair) if info.axis == "x" else (info.pair, name)
-                pair = f"gx {gx}\ngy {gy}"
-            else:
-                pair = "[dim]gx itself\ngy its transpose[/]"
-            table.add_row(label, _matrix(weight), escape(info.convention), pair)
-        stdout.print(table)
-        return
-
-    K = parse_kernel(spec)
-    if json_:
-        typer.echo(kernel_to_json(K), nl=False)
-        return
-    h, w = K.shape
-    ay, ax = K.origin
-    stdout.print(kernel_table(K.weight, f"{K.name} ({h}x{w})", K.bias))
-    info = KERNELS.get(K.name.split(":", 1)[0])
-    if info is not None:
-        stdout.print(f"[bold]convention:[/] {escape(info.convention)}", highlight=False)
-    gx, gy = gradient_pair(K)
-    stdout.print(f"[bold]--magnitude pairs it as:[/] gx = {escape(gx.name)}, gy = {escape(gy.name)}", highlight=False)
-    stdout.print(f"[bold]anchor for --mode same:[/] row {ay}, column {ax}", highlight=False)
-    stdout.print(
-        "[bold]same numbers elsewhere:[/] "
-        f"cv2.filter2D(img, cv2.CV_32F, K, anchor=({ax}, {ay}), borderType=cv2.BORDER_REFLECT_101) "
-        "= detect --mode same --border reflect; "
-        f"ImageMagick -morphology Correlate {_magick(K.weight, (ay, ax))} "
-        "(Convolve would need the kernel rotated 180 degrees: "
-        f"-morphology Convolve {_magick(K.weight[::-1, ::-1], (h - 1 - ay, w - 1 - ax))})",
-        highlight=False,
-        markup=True,
-    )
-    stdout.print(CORRELATION_NOTE, style="dim", highlight=False, markup=False)
+    shown = run_kernels(spec=spec, as_json=json_)
+    if isinstance(shown, str):
+        typer.echo(shown, nl=False)
+    elif isinstance(shown, KernelDetails):
+        _show_kernel(shown)
+    else:
+        _show_builtins(shown)

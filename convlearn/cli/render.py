@@ -1,16 +1,26 @@
-"""What convlearn shows in the terminal: Rich consoles, kernel tables, tensors."""
+"""What convlearn shows in the terminal: Rich consoles, signed values, kernel tables, tensors."""
 
 from __future__ import annotations
 
 from rich.console import Console
 from rich.table import Table
 
-__all__ = ["format_tensor", "kernel_table", "stderr", "stdout"]
+__all__ = ["format_tensor", "kernel_table", "signed", "stderr", "stdout"]
 
 #: Results go to stdout; progress, reports and errors to stderr... except that
 #: reports asked for on purpose (tables, --print) also go to stdout.
 stdout = Console(highlight=False, soft_wrap=True)
 stderr = Console(stderr=True, highlight=False, soft_wrap=True)
+
+
+def signed(text: str, value: float) -> str:
+    """``text`` in Rich markup coloured by the sign of ``value``: red below 0, green above, dim at 0.
+
+    >>> signed("-1", -1.0), signed("0", 0.0)
+    ('[red]-1[/]', '[dim]0[/]')
+    """
+    style = "red" if value < 0 else "green" if value > 0 else "dim"
+    return f"[{style}]{text}[/]"
 
 
 def kernel_table(weight, title: str = "kernel", bias: float | None = None, precision: int = 4) -> Table:
@@ -32,11 +42,7 @@ def kernel_table(weight, title: str = "kernel", bias: float | None = None, preci
     for j in range(len(rows[0]) if rows else 0):
         table.add_column(str(j), justify="right")
     for i, row in enumerate(rows):
-        cells = []
-        for v in row:
-            text = f"{v:.{precision}g}"
-            cells.append(f"[red]{text}[/]" if v < 0 else f"[green]{text}[/]" if v > 0 else f"[dim]{text}[/]")
-        table.add_row(str(i), *cells)
+        table.add_row(str(i), *(signed(f"{v:.{precision}g}", v) for v in row))
     return table
 
 

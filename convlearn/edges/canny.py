@@ -1,20 +1,14 @@
-"""Edges from gradients: magnitude and angle, thresholds (a number or Otsu's) and Canny.
+"""Canny's edges: non-maximum suppression, hysteresis, and the whole method.
 
 Everything here runs in torch on a stack of planes, :math:`(N, H, W)`, on the
 CPU or CUDA, vectorised over pixels and images alike.
 
-Conventions, so that results compare with the libraries users know:
-
-- ``x`` runs along columns (to the right) and ``y`` along rows (downwards), as
-  in OpenCV; ``angle = atan2(gy, gx)`` in radians in :math:`(-\\pi, \\pi]`, as
-  ``numpy.arctan2``, so it turns clockwise on screen.
-- A threshold keeps values strictly above it, as OpenCV's ``THRESH_BINARY``.
-- :func:`canny` follows ``cv2.Canny(..., L2gradient=True)``: Sobel gradients
-  with replicated borders, OpenCV's four-direction non-maximum suppression and
-  8-connected hysteresis; it adds the Gaussian smoothing that
-  ``skimage.feature.canny`` does first (``cv2.Canny`` leaves that to the user).
-  Thresholds are in the image's units: images are in [0, 1], so OpenCV's
-  ``100, 200`` on 8-bit images are ``100/255, 200/255`` here.
+:func:`canny` follows ``cv2.Canny(..., L2gradient=True)``: Sobel gradients
+with replicated borders, OpenCV's four-direction non-maximum suppression and
+8-connected hysteresis; it adds the Gaussian smoothing that
+``skimage.feature.canny`` does first (``cv2.Canny`` leaves that to the user).
+Thresholds are in the image's units: images are in [0, 1], so OpenCV's
+``100, 200`` on 8-bit images are ``100/255, 200/255`` here.
 """
 
 from __future__ import annotations
@@ -25,27 +19,19 @@ from dataclasses import dataclass
 import torch
 import torch.nn.functional as F
 
-from convlearn.corr import as_planes, filter2d
+from convlearn.corr import as_planes
+from convlearn.edges.gradients import gradient_magnitude, smooth, sobel_gradients
 from convlearn.errors import InputError
-from convlearn.kernels import KERNELS, gaussian_1d
 
 __all__ = [
     "TAN_22_5",
     "TAN_67_5",
-    "CannyConfig",
     "CannyResult",
-    "apply_threshold",
     "canny",
     "canny_parts",
-    "gradient_angle",
-    "gradient_magnitude",
     "hysteresis",
     "non_max_suppression",
-    "otsu_threshold",
     "parse_canny",
-    "parse_threshold",
-    "smooth",
-    "sobel_gradients",
 ]
 
 #: OpenCV's fixed-point tan(22.5°) in Canny (13573 / 2**15), kept so that the
@@ -56,69 +42,12 @@ TAN_67_5 = TAN_22_5 + 2
 
 
 @dataclass(frozen=True)
-class CannyConfig:
-    """Settings of :func:`canny`."""
-
-    low: float  # weak edges: gradient magnitude above this, if connected to a strong one
-    high: float  # strong edges: gradient magnitude above this
-    sigma: float = 1.0  # Gaussian smoothing first: skimage.feature.canny's default; 0 = none, as cv2.Canny
-
-
-@dataclass(frozen=True)
 class CannyResult:
     """What :func:`canny_parts` computes: the edges and the gradients they came from."""
 
     edges: torch.Tensor  # (N, H, W) float, 1 on an edge, else 0
     gx: torch.Tensor  # (N, H, W) Sobel x of the smoothed image
     gy: torch.Tensor  # (N, H, W) Sobel y of the smoothed image
-
-
-def gradient_magnitude(gx: torch.Tensor, gy: torch.Tensor) -> torch.Tensor:
-    """``sqrt(gx² + gy²)``, computed without overflow (``torch.hypot``).
-
-    Args:
-        gx: the x derivative.
-        gy: the y derivative, same shape.
-
-    Returns:
-        The magnitude, same shape.
-
-    >>> gradient_magnitude(torch.tensor([3.0]), torch.tensor([4.0]))
-    tensor([5.])
-    """
-    return torch.hypot(gx, gy)
-
-
-def gradient_angle(gx: torch.Tensor, gy: torch.Tensor) -> torch.Tensor:
-    """The gradient's direction ``atan2(gy, gx)`` in radians, in :math:`(-\\pi, \\pi]`.
-
-    y points down the rows, so positive angles turn clockwise on screen.
-
-    >>> gradient_angle(torch.tensor([0.0]), torch.tensor([1.0]))  # brighter downwards
-    tensor([1.5708])
-    """
-    return torch.atan2(gy, gx)
-
-
-def parse_threshold(text: str | float) -> float | str:
-    """``--threshold``'s value: a finite number, or ``otsu``.
-
-    >>> parse_threshold("0.5"), parse_threshold("OTSU")
-    (0.5, 'otsu')
-    """
-    if isinstance(text, int | float) and not isinstance(text, bool):
-        value = float(text)
-    else:
-        word = str(text).strip().lower()
-        if word == "otsu":
-            return "otsu"
-        try:
-            value = float(word)
-        except ValueError:
-            raise InputError(f"Invalid threshold {text!r}. Expected a number or 'otsu'") from None
-    if not math.isfinite(value):
-        raise InputError(f"Invalid threshold {text!r}. Expected a finite number or 'otsu'")
-    return value
 
 
 def parse_canny(text: str) -> tuple[float, float]:
@@ -135,130 +64,6 @@ def parse_canny(text: str) -> tuple[float, float]:
     if not (math.isfinite(low) and math.isfinite(high)) or not 0 <= low <= high:
         raise InputError(f"Invalid Canny thresholds {text!r}. Expected 0 <= LOW <= HIGH, for example 0.1,0.3")
     return low, high
-
-
-def otsu_threshold(Y: torch.Tensor, bins: int = 256) -> torch.Tensor:
-    """Otsu's threshold of each plane: the split that maximises the between-class variance.
-
-    The values are binned into ``bins`` equal bins between the plane's minimum and
-    maximum (256, as scikit-image's ``threshold_otsu``); class means use the
-    values themselves, not the bin centres, so on 8-bit data with one level per
-    bin the split is exactly OpenCV's ``THRESH_OTSU``. The threshold returned
-    lies halfway between the two classes, so ``Y > t`` reproduces the split.
-
-    Args:
-        Y: float planes.
-        bins: histogram size.
-
-    Returns:
-        One threshold per plane, in Y's dtype.
-
-    Shape:
-        - Y: :math:`(..., H, W)`
-        - Output: :math:`(...)`
-
-    >>> otsu_threshold(torch.tensor([[0.0, 0.1, 0.9, 1.0]]))
-    tensor(0.5000)
-    """
-    if bins < 2:
-        raise InputError(f"Otsu needs at least 2 bins, got {bins}")
-    Yb, lead = as_planes(Y, "otsu_threshold")
-    N = Yb.shape[0]
-    v = Yb.reshape(N, -1).double()  # (N, M)
-    lo = v.min(dim=1, keepdim=True).values  # (N, 1)
-    hi = v.max(dim=1, keepdim=True).values
-    span = (hi - lo).clamp_min(torch.finfo(torch.float64).tiny)
-    idx = ((v - lo) / span * bins).floor().long().clamp_(0, bins - 1)  # (N, M)
-    flat = (idx + bins * torch.arange(N, device=v.device)[:, None]).reshape(-1)  # (N*M,)
-    counts = torch.zeros(N * bins, dtype=torch.float64, device=v.device).index_add_(
-        0, flat, torch.ones_like(flat, dtype=torch.float64)
-    )
-    sums = torch.zeros(N * bins, dtype=torch.float64, device=v.device).index_add_(0, flat, v.reshape(-1))
-    bin_max = torch.full((N * bins,), -math.inf, dtype=torch.float64, device=v.device)
-    bin_max = bin_max.scatter_reduce(0, flat, v.reshape(-1), "amax").reshape(N, bins)
-    bin_min = torch.full((N * bins,), math.inf, dtype=torch.float64, device=v.device)
-    bin_min = bin_min.scatter_reduce(0, flat, v.reshape(-1), "amin").reshape(N, bins)
-    counts, sums = counts.reshape(N, bins), sums.reshape(N, bins)
-    w0 = counts.cumsum(1)[:, :-1]  # (N, bins-1): pixels in bins 0..k
-    s0 = sums.cumsum(1)[:, :-1]
-    n, s = counts.sum(1, keepdim=True), sums.sum(1, keepdim=True)
-    w1 = n - w0
-    valid = (w0 > 0) & (w1 > 0)
-    mu0 = s0 / w0.clamp_min(1)
-    mu1 = (s - s0) / w1.clamp_min(1)
-    between = torch.where(valid, w0 * w1 * (mu0 - mu1) ** 2, torch.full_like(w0, -1.0))  # (N, bins-1)
-    k = between.argmax(dim=1, keepdim=True)  # the first best split, as OpenCV's strict '>' keeps
-    below = bin_max.cummax(dim=1).values[:, :-1].gather(1, k)  # largest value in bins <= k
-    above = bin_min.flip(1).cummin(dim=1).values.flip(1)[:, 1:].gather(1, k)  # smallest value in bins > k
-    t = torch.where(valid.gather(1, k), (below + above) / 2, lo)  # a flat plane: nothing lies above its value
-    return t.reshape(lead).to(Y.dtype)
-
-
-def apply_threshold(Y: torch.Tensor, t: float | str | torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-    """A binary map, 1 where ``Y > t`` (OpenCV's ``THRESH_BINARY``), else 0.
-
-    Args:
-        Y: float planes.
-        t: a number, ``"otsu"`` (one threshold per plane, see :func:`otsu_threshold`),
-            or a tensor of one threshold per plane.
-
-    Returns:
-        ``(binary, thresholds)``: the map in Y's dtype and shape, and the threshold
-        used for each plane, of shape :math:`(...)`.
-
-    >>> apply_threshold(torch.tensor([[0.2, 0.5, 0.7]]), 0.5)[0]
-    tensor([[0., 0., 1.]])
-    """
-    Yb, lead = as_planes(Y, "apply_threshold")
-    if isinstance(t, str):
-        if parse_threshold(t) != "otsu":
-            t = parse_threshold(t)
-        else:
-            t = otsu_threshold(Yb)
-    ts = torch.as_tensor(t, dtype=Y.dtype, device=Y.device).expand(Yb.shape[0]).clone()  # (N,)
-    binary = (Yb > ts[:, None, None]).to(Y.dtype)  # (N, H, W)
-    return binary.reshape(Y.shape), ts.reshape(lead)
-
-
-def smooth(X: torch.Tensor, sigma: float) -> torch.Tensor:
-    """Gaussian smoothing as ``cv2.GaussianBlur(ksize=(0, 0), sigmaX=sigma)`` does for 8-bit images.
-
-    The kernel has OpenCV's size for 8-bit images, ``round(6 sigma + 1)`` made
-    odd, cut down where the image is too small for it; it runs as two 1-D
-    passes with OpenCV's default border (``reflect``, BORDER_REFLECT_101).
-
-    Shape:
-        - X: :math:`(..., H, W)`
-        - Output: the same
-
-    >>> smooth(torch.ones(4, 4), 1.0).allclose(torch.ones(4, 4))
-    True
-    """
-    Xb, _ = as_planes(X, "smooth")
-    if sigma <= 0:
-        return X
-    size = math.floor(6 * sigma + 1 + 0.5) | 1  # cvRound(sigma * 3 * 2 + 1) | 1
-    reach = min(size // 2, min(Xb.shape[-2:]) - 1)
-    if reach <= 0:
-        return X
-    g = torch.from_numpy(gaussian_1d(2 * reach + 1, sigma)).to(X)  # (k,)
-    out = filter2d(Xb, g[None, :], mode="same", border="reflect")  # rows, then columns
-    out = filter2d(out, g[:, None], mode="same", border="reflect")  # (N, H, W)
-    return out.reshape(X.shape)
-
-
-def sobel_gradients(X: torch.Tensor, border: str = "replicate") -> tuple[torch.Tensor, torch.Tensor]:
-    """3x3 Sobel derivatives ``(gx, gy)`` of the input's size; replicated borders, as ``cv2.Canny``.
-
-    Shape:
-        - X: :math:`(..., H, W)`
-        - Output: two tensors of X's shape
-    """
-    Xb, _ = as_planes(X, "sobel_gradients")
-    kx = torch.from_numpy(KERNELS["sobel-x"].make([])).to(X)
-    gx = filter2d(Xb, kx, mode="same", border=border)  # (N, H, W)
-    gy = filter2d(Xb, kx.T.contiguous(), mode="same", border=border)
-    return gx.reshape(X.shape), gy.reshape(X.shape)
 
 
 def _neighbours(M: torch.Tensor, fill: float | int) -> dict[tuple[int, int], torch.Tensor]:

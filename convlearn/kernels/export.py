@@ -19,7 +19,7 @@ json           convlearn's kernel file              as ``learn --output`` writes
 =============  ==================================  =====================================================
 
 The OpenCV, SciPy and Pillow facts were checked here by running those libraries
-(tests/test_export.py applies every exported snippet and compares with corr2d).
+(tests/kernels/test_export.py applies every exported snippet and compares with corr2d).
 ImageMagick's was read from its source (MagickCore/morphology.c reflects the
 kernel for Convolve; its default origin is ``((w - 1) // 2, (h - 1) // 2)``);
 ImageMagick was not installed here, so that command was not run.
@@ -32,13 +32,26 @@ quantum range.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
+from dataclasses import dataclass
 
 import numpy as np
 
 from convlearn.errors import InputError, invalid_choice
-from convlearn.kernels.spec import Kernel
+from convlearn.kernels.kernel import Kernel
+from convlearn.kernels.kernel_file import format_kernel_file
+from convlearn.kernels.numbers import py_literal, short_number
+from convlearn.kernels.spec import parse_kernel
 
-__all__ = ["PILLOW_SIZES", "TOOLS", "export_kernel", "imagemagick_kernel", "pillow_kernel"]
+__all__ = [
+    "PILLOW_SIZES",
+    "TOOLS",
+    "convolution_kernel",
+    "export_kernel",
+    "imagemagick_kernel",
+    "pillow_kernel",
+    "run_export",
+]
 
 #: The tools ``convlearn export --to`` writes for.
 TOOLS = ("opencv", "scipy", "imagemagick", "pillow", "json")
@@ -46,26 +59,22 @@ TOOLS = ("opencv", "scipy", "imagemagick", "pillow", "json")
 PILLOW_SIZES = (3, 5)
 
 
-def _round(v: float, decimals: int | None) -> float:
-    v = float(v)
-    if decimals is not None:
-        v = round(v, decimals)
-    return 0.0 if v == 0 else v  # no "-0.0"
+def _array(name: str, weight: np.ndarray, decimals: int | None) -> list[str]:
+    """The lines of ``name = np.array([...], dtype=np.float64)``, one kernel row per line."""
+    rows = [f"        [{', '.join(py_literal(v, decimals) for v in row)}]," for row in weight]
+    return [f"{name} = np.array(", "    [", *rows, "    ],", "    dtype=np.float64,", ")"]
 
 
-def _py(v: float, decimals: int | None) -> str:
-    """A Python float literal that reads back to the same value."""
-    return repr(_round(v, decimals))
+def convolution_kernel(kernel: Kernel) -> Kernel:
+    """The kernel whose convolution computes ``kernel``'s correlation: rotated by 180 degrees, origin mirrored.
 
-
-def _short(v: float, decimals: int | None) -> str:
-    """A number for a command line: integers without ".0"."""
-    v = _round(v, decimals)
-    return str(int(v)) if v.is_integer() and abs(v) < 1e15 else repr(v)
-
-
-def _rows(weight: np.ndarray, decimals: int | None, indent: str) -> str:
-    return "\n".join(f"{indent}[{', '.join(_py(v, decimals) for v in row)}]," for row in weight)
+    >>> k = convolution_kernel(Kernel(np.array([[1.0, 2.0, 3.0]]), anchor=(0, 0)))
+    >>> k.weight.tolist(), k.anchor
+    ([[3.0, 2.0, 1.0]], (0, 2))
+    """
+    h, w = kernel.shape
+    ay, ax = kernel.origin
+    return Kernel(kernel.weight[::-1, ::-1].copy(), kernel.bias, kernel.name, (h - 1 - ay, w - 1 - ax))
 
 
 def imagemagick_kernel(kernel: Kernel, decimals: int | None = None) -> str:
@@ -78,10 +87,10 @@ def imagemagick_kernel(kernel: Kernel, decimals: int | None = None) -> str:
     '3x1+1+0: 3,2,1'
     """
     h, w = kernel.shape
-    ay, ax = kernel.origin
-    rotated = kernel.weight[::-1, ::-1]
-    rows = " ".join(",".join(_short(v, decimals) for v in row) for row in rotated)
-    return f"{w}x{h}+{w - 1 - ax}+{h - 1 - ay}: {rows}"
+    rotated = convolution_kernel(kernel)
+    oy, ox = rotated.origin
+    rows = " ".join(",".join(short_number(v, decimals) for v in row) for row in rotated.weight)
+    return f"{w}x{h}+{ox}+{oy}: {rows}"
 
 
 def pillow_kernel(kernel: Kernel) -> np.ndarray:
@@ -114,6 +123,130 @@ def pillow_kernel(kernel: Kernel) -> np.ndarray:
     )
 
 
+@dataclass(frozen=True)
+class _Export:
+    """What every tool's writer needs: the kernel, and its bias in the tool's units."""
+
+    kernel: Kernel
+    max_level: float  # the images' largest level: 255 for 8-bit
+    decimals: int | None  # round to this many places; None: exact
+
+    @property
+    def centred(self) -> bool:
+        h, w = self.kernel.shape
+        return self.kernel.origin == (h // 2, w // 2)
+
+    @property
+    def has_bias(self) -> bool:
+        return self.kernel.bias is not None
+
+    @property
+    def level(self) -> str:
+        """The bias in the tool's levels, as a literal."""
+        return py_literal((self.kernel.bias or 0.0) * self.max_level, self.decimals)
+
+    @property
+    def unit(self) -> str:
+        """A comment saying how the bias became :attr:`level`."""
+        bias = py_literal(self.kernel.bias or 0.0, self.decimals)
+        return f"the bias in levels of {self.max_level:g} ({bias} x {self.max_level:g})"
+
+
+def _json(e: _Export) -> str:
+    return format_kernel_file(e.kernel, layout="rows", decimals=e.decimals).rstrip("\n")
+
+
+def _opencv(e: _Export) -> str:
+    ay, ax = e.kernel.origin
+    anchor = "" if e.centred else f", anchor=({ax}, {ay})"
+    return "\n".join(
+        [
+            "# cv2.filter2D correlates: the kernel is used as it is"
+            + (", centred on each pixel." if e.centred else f", anchor (x, y) = ({ax}, {ay})."),
+            "import cv2",
+            "import numpy as np",
+            "",
+            *_array("kernel", e.kernel.weight, e.decimals),
+            f"result = cv2.filter2D(image, -1, kernel{anchor}, delta={e.level})  # delta: {e.unit}"
+            if e.has_bias
+            else f"result = cv2.filter2D(image, -1, kernel{anchor})",
+        ]
+    )
+
+
+def _scipy(e: _Export) -> str:
+    h, w = e.kernel.shape
+    ay, ax = e.kernel.origin
+    origin = "" if e.centred else f", origin=({ay - h // 2}, {ax - w // 2})"
+    return "\n".join(
+        [
+            "# scipy.ndimage.correlate correlates: the kernel is used as it is"
+            + (", centred on each pixel." if e.centred else f", anchored at row {ay}, column {ax}."),
+            '# mode="mirror" is OpenCV\'s default border (BORDER_REFLECT_101).',
+            "import numpy as np",
+            "from scipy import ndimage",
+            "",
+            *_array("weights", e.kernel.weight, e.decimals),
+            "result = ndimage.correlate(np.asarray(image, dtype=np.float64), weights, "
+            + (f'mode="mirror"{origin}) + {e.level}  # + {e.unit}' if e.has_bias else f'mode="mirror"{origin})'),
+        ]
+    )
+
+
+def _pillow(e: _Export) -> str:
+    values = pillow_kernel(e.kernel)
+    size = values.shape[0]
+    body = "\n".join(f"        {', '.join(py_literal(v, e.decimals) for v in row)}," for row in values)
+    return "\n".join(
+        [
+            "# Pillow's ImageFilter.Kernel correlates with the kernel's rows flipped, so the rows are",
+            "# given bottom to top"
+            + (f", padded to {size}x{size} around the anchor" if e.kernel.shape != (size, size) else "")
+            + "; scale=1 stops it dividing by the kernel's sum.",
+            "from PIL import ImageFilter",
+            "",
+            "kernel = ImageFilter.Kernel(",
+            f"    ({size}, {size}),",
+            "    [",
+            body,
+            "    ],",
+            "    scale=1,",
+            *([f"    offset={e.level},  # {e.unit}"] if e.has_bias else []),
+            ")",
+            "result = image.filter(kernel)  # an 'L' or 'RGB' Pillow image; 8-bit results are rounded and clipped",
+        ]
+    )
+
+
+def _imagemagick(e: _Export) -> str:
+    bias = e.kernel.bias or 0.0
+    define = "" if not e.has_bias else f"-define convolve:bias={short_number(bias * 100, e.decimals)}% "
+    return "\n".join(
+        [
+            "# -morphology Convolve reflects the kernel about its origin, so it is written rotated by 180 degrees,",
+            "# origin mirrored"
+            + ("; convolve:bias is the bias as a percentage of the full range." if define else ".")
+            + " (ImageMagick 6: convert instead of magick.)",
+            f"magick input.png {define}-morphology Convolve '{imagemagick_kernel(e.kernel, e.decimals)}' output.png",
+        ]
+    )
+
+
+#: Each tool's writer, in :data:`TOOLS` order.
+_WRITERS: dict[str, Callable[[_Export], str]] = {
+    "opencv": _opencv,
+    "scipy": _scipy,
+    "imagemagick": _imagemagick,
+    "pillow": _pillow,
+    "json": _json,
+}
+
+
+def _check_tool(tool: str) -> None:
+    if tool not in TOOLS:
+        raise invalid_choice("tool", tool, TOOLS)
+
+
 def export_kernel(kernel: Kernel, tool: str, *, max_level: float = 255.0, decimals: int | None = None) -> str:
     """Write a kernel in a tool's own syntax, so that the tool computes what corr2d computes.
 
@@ -130,7 +263,8 @@ def export_kernel(kernel: Kernel, tool: str, *, max_level: float = 255.0, decima
 
     Returns:
         The text: a runnable Python snippet (opencv, scipy, pillow; it reads
-        ``image`` and sets ``result``), a shell command (imagemagick) or JSON.
+        ``image`` and sets ``result``), a shell command (imagemagick) or a
+        kernel file (json, one row per line, see :func:`~convlearn.kernels.format_kernel_file`).
 
     Raises:
         InputError: an unknown tool, a bad max_level or decimals, or a kernel Pillow cannot take.
@@ -138,94 +272,36 @@ def export_kernel(kernel: Kernel, tool: str, *, max_level: float = 255.0, decima
     >>> print(export_kernel(Kernel(np.array([[1.0, -1.0]])), "imagemagick").splitlines()[-1])
     magick input.png -morphology Convolve '2x1+0+0: -1,1' output.png
     """
-    if tool not in TOOLS:
-        raise invalid_choice("tool", tool, TOOLS)
+    _check_tool(tool)
     if not (math.isfinite(max_level) and max_level > 0):
         raise InputError(f"Invalid max level {max_level}; it must be a positive number such as 255")
     if decimals is not None and not 0 <= decimals <= 15:
         raise InputError(f"Invalid decimals {decimals}; use 0 to 15")
-    h, w = kernel.shape
-    ay, ax = kernel.origin
-    centred = (ay, ax) == (h // 2, w // 2)
-    has_bias = kernel.bias is not None
-    bias = kernel.bias or 0.0
-    level = _py(bias * max_level, decimals)
-    unit = f"the bias in levels of {max_level:g} ({_py(bias, decimals)} x {max_level:g})"
-    if tool == "json":
-        rows = ",\n".join(f"    [{', '.join(_py(v, decimals) for v in row)}]" for row in kernel.weight)
-        bias_text = "null" if not has_bias else _py(bias, decimals)
-        return f'{{\n  "kernel": [\n{rows}\n  ],\n  "bias": {bias_text}\n}}'
-    if tool == "opencv":
-        anchor = "" if centred else f", anchor=({ax}, {ay})"
-        return "\n".join(
-            [
-                "# cv2.filter2D correlates: the kernel is used as it is"
-                + (", centred on each pixel." if centred else f", anchor (x, y) = ({ax}, {ay})."),
-                "import cv2",
-                "import numpy as np",
-                "",
-                "kernel = np.array(",
-                "    [",
-                _rows(kernel.weight, decimals, "        "),
-                "    ],",
-                "    dtype=np.float64,",
-                ")",
-                f"result = cv2.filter2D(image, -1, kernel{anchor}, delta={level})  # delta: {unit}"
-                if has_bias
-                else f"result = cv2.filter2D(image, -1, kernel{anchor})",
-            ]
-        )
-    if tool == "scipy":
-        origin = "" if centred else f", origin=({ay - h // 2}, {ax - w // 2})"
-        return "\n".join(
-            [
-                "# scipy.ndimage.correlate correlates: the kernel is used as it is"
-                + (", centred on each pixel." if centred else f", anchored at row {ay}, column {ax}."),
-                '# mode="mirror" is OpenCV\'s default border (BORDER_REFLECT_101).',
-                "import numpy as np",
-                "from scipy import ndimage",
-                "",
-                "weights = np.array(",
-                "    [",
-                _rows(kernel.weight, decimals, "        "),
-                "    ],",
-                "    dtype=np.float64,",
-                ")",
-                "result = ndimage.correlate(np.asarray(image, dtype=np.float64), weights, "
-                + (f'mode="mirror"{origin}) + {level}  # + {unit}' if has_bias else f'mode="mirror"{origin})'),
-            ]
-        )
-    if tool == "pillow":
-        values = pillow_kernel(kernel)
-        size = values.shape[0]
-        body = "\n".join(f"        {', '.join(_py(v, decimals) for v in row)}," for row in values)
-        return "\n".join(
-            [
-                "# Pillow's ImageFilter.Kernel correlates with the kernel's rows flipped, so the rows are",
-                "# given bottom to top"
-                + (f", padded to {size}x{size} around the anchor" if (h, w) != (size, size) else "")
-                + "; scale=1 stops it dividing by the kernel's sum.",
-                "from PIL import ImageFilter",
-                "",
-                "kernel = ImageFilter.Kernel(",
-                f"    ({size}, {size}),",
-                "    [",
-                body,
-                "    ],",
-                "    scale=1,",
-                *([f"    offset={level},  # {unit}"] if has_bias else []),
-                ")",
-                "result = image.filter(kernel)  # an 'L' or 'RGB' Pillow image; 8-bit results are rounded and clipped",
-            ]
-        )
-    # imagemagick
-    define = "" if kernel.bias is None else f"-define convolve:bias={_short(bias * 100, decimals)}% "
-    return "\n".join(
-        [
-            "# -morphology Convolve reflects the kernel about its origin, so it is written rotated by 180 degrees,",
-            "# origin mirrored"
-            + ("; convolve:bias is the bias as a percentage of the full range." if define else ".")
-            + " (ImageMagick 6: convert instead of magick.)",
-            f"magick input.png {define}-morphology Convolve '{imagemagick_kernel(kernel, decimals)}' output.png",
-        ]
-    )
+    return _WRITERS[tool](_Export(kernel, max_level, decimals))
+
+
+def run_export(*, kernel: str | Kernel, to: str, max_level: float = 255.0, decimals: int | None = None) -> str:
+    """What ``convlearn export`` prints: ``kernel`` in the syntax of the tool ``to``.
+
+    The tool is checked before the kernel spec is parsed, so a wrong ``--to``
+    is reported first.
+
+    Args:
+        kernel: a kernel spec (see :func:`~convlearn.kernels.parse_kernel`) or a kernel.
+        to: one of :data:`TOOLS`.
+        max_level: see :func:`export_kernel`.
+        decimals: see :func:`export_kernel`.
+
+    Returns:
+        The text, without a final newline.
+
+    Raises:
+        InputError: an unknown tool, a bad max_level or decimals, or a kernel Pillow cannot take.
+        KernelSpecError: a bad kernel spec.
+
+    >>> run_export(kernel="edge", to="imagemagick").splitlines()[-1]
+    "magick input.png -morphology Convolve '2x1+0+0: -1,1' output.png"
+    """
+    _check_tool(to)
+    parsed = parse_kernel(kernel) if isinstance(kernel, str) else kernel
+    return export_kernel(parsed, to, max_level=max_level, decimals=decimals)

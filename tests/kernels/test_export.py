@@ -1,31 +1,29 @@
 """Exports to OpenCV, SciPy, ImageMagick, Pillow and JSON (convlearn.kernels.export), run with those tools.
 
-Round trips: a target made by OpenCV (or Pillow), a kernel learned from it by
-``convlearn learn``, exported by ``convlearn export`` and applied by the same
-tool must reproduce the target. ImageMagick is not installed here, so its
-command is checked against ImageMagick's documented Convolve semantics
-(emulated below), not run.
+Each exported snippet is applied by its tool and compared with corr2d.
+ImageMagick is not installed here, so its command is checked against
+ImageMagick's documented Convolve semantics (emulated below), not run.
 """
 
 import json
 
-import cv2
 import numpy as np
 import pytest
 import torch
-from conftest import run_cli, runner
-from PIL import Image, ImageFilter
-from scipy import ndimage
+from PIL import Image
 
-from convlearn.cli import app
 from convlearn.corr import filter2d
-from convlearn.errors import InputError
-from convlearn.kernels import Kernel, load_kernel_file, parse_kernel
+from convlearn.errors import InputError, KernelSpecError
+from convlearn.kernels import Kernel, load_kernel_file, parse_kernel, run_export
 from convlearn.kernels.export import TOOLS, export_kernel, imagemagick_kernel, pillow_kernel
 
 RNG = np.random.default_rng(42)
+
+
 # Asymmetric kernels, so that a flip or a transpose shows.
 K3 = np.array([[1.0, 2.0, 0.0], [-1.0, 0.0, 1.0], [0.0, -2.0, -1.0]])
+
+
 K5 = RNG.normal(size=(5, 5)).round(3)
 
 
@@ -36,88 +34,11 @@ def run_snippet(text: str, image):
     return namespace["result"]
 
 
-def levels(size=40, seed=0) -> np.ndarray:
-    return (
-        RNG.integers(0, 256, (size, size + 3), dtype=np.uint8)
-        if seed == 0
-        else (np.random.default_rng(seed).integers(0, 256, (size, size + 3), dtype=np.uint8))
-    )
-
-
-def learn_and_export(tmp_path, x, y, size: str, tool: str, *extra: str) -> str:
-    out = tmp_path / "k.json"
-    args = ["learn", "-i", str(x), "-t", str(y), "--kernel-size", size, "--solver", "lstsq", "-o", str(out), "-q"]
-    result = runner.invoke(app, [*args, *extra], catch_exceptions=False)
-    assert result.exit_code == 0, result.output
-    exported = runner.invoke(app, ["export", str(out), "--to", tool], catch_exceptions=False)
-    assert exported.exit_code == 0, exported.output
-    return exported.stdout
-
-
-# Round trips through the tools themselves.
-
-
-def test_round_trip_opencv_8bit_clipped_with_offset(tmp_path):
-    x = levels()
-    y = cv2.filter2D(x, -1, K3, delta=128)  # uint8: rounded and clipped, as OpenCV writes it
-    assert ((y == 0) | (y == 255)).mean() > 0.1  # clipping matters here
-    Image.fromarray(x).save(tmp_path / "x.png")
-    Image.fromarray(y).save(tmp_path / "y.png")
-    snippet = learn_and_export(tmp_path, tmp_path / "x.png", tmp_path / "y.png", "3x3", "opencv", "--bias")
-    assert "cv2.filter2D(image, -1, kernel, delta=" in snippet
-    assert np.array_equal(run_snippet(snippet, x), y)
-
-
-def test_round_trip_opencv_float_5x5(tmp_path):
-    x = RNG.random((36, 41)).astype(np.float32)
-    y = cv2.filter2D(x, -1, K5, delta=0.3)  # float32, same size, BORDER_REFLECT_101
-    np.save(tmp_path / "x.npy", x)
-    np.save(tmp_path / "y.npy", y)
-    snippet = learn_and_export(tmp_path, tmp_path / "x.npy", tmp_path / "y.npy", "5x5", "opencv", "--bias")
-    data = json.loads((tmp_path / "k.json").read_text())
-    assert np.abs(np.array(data["kernel"]) - K5).max() < 1e-5
-    snippet = runner.invoke(app, ["export", str(tmp_path / "k.json"), "--to", "opencv", "--max-level", "1"]).stdout
-    np.testing.assert_allclose(run_snippet(snippet, x), y, atol=1e-5)
-
-
-def test_round_trip_pillow_with_offset(tmp_path):
-    x = Image.fromarray(levels(seed=3))
-    y = x.filter(ImageFilter.Kernel((3, 3), K3.ravel().tolist(), scale=1, offset=128))
-    x.save(tmp_path / "x.png")
-    y.save(tmp_path / "y.png")
-    snippet = learn_and_export(tmp_path, tmp_path / "x.png", tmp_path / "y.png", "3x3", "pillow", "--bias")
-    assert np.array_equal(np.asarray(run_snippet(snippet, x)), np.asarray(y))
-    # The fact behind the export: what Pillow computes is a correlation with the rows flipped.
-    learned = np.array(json.loads((tmp_path / "k.json").read_text())["kernel"])
-    np.testing.assert_allclose(learned, K3[::-1], atol=1e-5)
-
-
-def test_round_trip_pillow_5x5(tmp_path):
-    x = Image.fromarray(levels(seed=4))
-    weights = np.zeros((5, 5))  # integers, so that Pillow's rounding is exact; zero-sum, so few pixels clip
-    weights[0, 1], weights[2, 2], weights[4, 3], weights[3, 0] = 1, -1, 2, -2
-    y = x.filter(ImageFilter.Kernel((5, 5), weights.ravel().tolist(), scale=1, offset=100))
-    x.save(tmp_path / "x.png")
-    y.save(tmp_path / "y.png")
-    snippet = learn_and_export(tmp_path, tmp_path / "x.png", tmp_path / "y.png", "5x5", "pillow", "--bias")
-    assert np.array_equal(np.asarray(run_snippet(snippet, x)), np.asarray(y))
-
-
-def test_round_trip_scipy(tmp_path):
-    x = RNG.random((30, 33))
-    y = ndimage.correlate(x, K5, mode="mirror") - 0.2
-    np.save(tmp_path / "x.npy", x)
-    np.save(tmp_path / "y.npy", y)
-    learn_and_export(tmp_path, tmp_path / "x.npy", tmp_path / "y.npy", "5x5", "scipy", "--bias")
-    snippet = runner.invoke(app, ["export", str(tmp_path / "k.json"), "--to", "scipy", "--max-level", "1"]).stdout
-    np.testing.assert_allclose(run_snippet(snippet, x), y, atol=1e-5)
-
-
 # Anchors and sizes.
 
 
 @pytest.mark.parametrize("spec", ["edge", "roberts-x", "3x2+0+1: 1,2,3 -4,5,-6", "4x3+3+2: 1,2,3,4 5,6,7,8 9,0,-2,7"])
-def test_opencv_scipy_and_pillow_exports_match_corr2d_anchored(spec):
+def test_opencv_scipy_and_pillow_exports_match_corr2d_anchored(cv2, spec):
     kernel = parse_kernel(spec)
     image = RNG.random((12, 14))
     expected = filter2d(
@@ -206,6 +127,26 @@ def test_json_export_reads_back():
     assert data == {"kernel": K5.tolist(), "bias": -0.125}
 
 
+def test_json_export_keeps_the_anchor(tmp_path):
+    kernel = parse_kernel("3x2+0+1: 1,2,3 -4,5,-6")
+    text = export_kernel(kernel, "json")
+    assert json.loads(text) == {"kernel": kernel.weight.tolist(), "bias": None, "anchor": [1, 0]}
+    path = tmp_path / "k.json"
+    path.write_text(text)
+    back = load_kernel_file(path)
+    assert back.anchor == kernel.anchor == (1, 0)
+    assert back.weight.tolist() == kernel.weight.tolist()
+    assert "anchor" not in export_kernel(parse_kernel("sobel-x"), "json")  # an un-anchored kernel stays centred
+
+
+def test_json_export_layout():
+    # One row per line, -0.0 written 0.0, no final newline (the command adds one).
+    text = export_kernel(Kernel(np.array([[1.0, -0.0], [0.25, 3.0]]), 2.0), "json")
+    assert text == '{\n  "kernel": [\n    [1.0, 0.0],\n    [0.25, 3.0]\n  ],\n  "bias": 2.0\n}'
+    rounded = export_kernel(Kernel(np.array([[1 / 3, -1e-9]]), 1 / 7), "json", decimals=3)
+    assert json.loads(rounded) == {"kernel": [[0.333, 0.0]], "bias": 0.143}
+
+
 def test_json_export_file_loads(tmp_path):
     path = tmp_path / "k.json"
     path.write_text(export_kernel(Kernel(K3), "json"))
@@ -242,18 +183,16 @@ def test_bad_arguments(args, message):
         export_kernel(Kernel(K3), **args)
 
 
-def test_export_cli_prints_the_snippet():
-    result = runner.invoke(app, ["export", "sobel-x", "--to", "imagemagick"], catch_exceptions=False)
-    assert result.exit_code == 0
-    assert result.stdout.splitlines()[-1] == (
-        "magick input.png -morphology Convolve '3x3+1+1: 1,0,-1 2,0,-2 1,0,-1' output.png"
-    )
+def test_run_export_checks_the_tool_before_the_kernel():
+    with pytest.raises(InputError, match="Invalid tool 'gimp'"):
+        run_export(kernel="no-such-kernel", to="gimp")
+    with pytest.raises(KernelSpecError, match="Unknown kernel 'no-such-kernel'"):
+        run_export(kernel="no-such-kernel", to="json")
+    with pytest.raises(InputError, match="Invalid decimals 16"):
+        run_export(kernel="edge", to="json", decimals=16)
 
 
-def test_export_cli_errors_through_the_console_script(tmp_path):
-    proc = run_cli("export", "sobel-x", "--to", "gimp")
-    assert proc.returncode == 2
-    assert b"Invalid tool 'gimp'. Expected one of: opencv, scipy, imagemagick, pillow, json" in proc.stderr
-    assert b"Traceback" not in proc.stderr
-    result = runner.invoke(app, ["export", "box:7", "--to", "pillow"])
-    assert result.exit_code == 2 and "takes only 3x3 and 5x5" in result.stderr
+def test_run_export_takes_a_spec_or_a_kernel():
+    by_spec = run_export(kernel="sobel-x", to="scipy", max_level=1, decimals=2)
+    assert by_spec == export_kernel(parse_kernel("sobel-x"), "scipy", max_level=1, decimals=2)
+    assert run_export(kernel=Kernel(K3), to="opencv") == export_kernel(Kernel(K3), "opencv")

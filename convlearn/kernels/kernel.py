@@ -1,0 +1,72 @@
+"""The kernel: a correlation weight with an optional bias and anchor, and the checks every weight passes.
+
+Kernels are correlation kernels (no flip), as in the notebook, ``cv2.filter2D``
+and ``scipy.ndimage.correlate``:
+``Y[i, j] = sum_{a, b} K[a, b] * X[i + a - ay, j + b - ax]`` with the anchor
+``(ay, ax)`` (``--mode same``) or ``(0, 0)`` (``--mode valid``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from convlearn.errors import KernelSpecError
+
+__all__ = ["MAX_KERNEL_SIDE", "Kernel", "check_weight"]
+
+#: Largest kernel side accepted from a spec; far beyond any sensible filter, it
+#: stops a typo such as ``box:100000`` from allocating gigabytes.
+MAX_KERNEL_SIDE = 1025
+
+
+@dataclass(frozen=True)
+class Kernel:
+    """A correlation kernel with an optional bias and anchor.
+
+    Attributes:
+        weight: the kernel, float64, shape :math:`(h, w)`.
+        bias: an additive offset, or None.
+        name: where it came from (a table name, ``"inline"`` or a path).
+        anchor: ``(row, col)`` of the output pixel's position in the kernel,
+            used by ``mode="same"``; None means the centre ``(h // 2, w // 2)``,
+            as in OpenCV and SciPy.
+    """
+
+    weight: np.ndarray
+    bias: float | None = None
+    name: str = "inline"
+    anchor: tuple[int, int] | None = None
+    meta: dict = field(default_factory=dict, compare=False)
+
+    @property
+    def shape(self) -> tuple[int, int]:
+        return tuple(self.weight.shape)  # type: ignore[return-value]
+
+    @property
+    def origin(self) -> tuple[int, int]:
+        """The anchor, with the centre filled in."""
+        h, w = self.shape
+        return self.anchor if self.anchor is not None else (h // 2, w // 2)
+
+    def transpose(self) -> Kernel:
+        a = None if self.anchor is None else (self.anchor[1], self.anchor[0])
+        return Kernel(self.weight.T.copy(), self.bias, f"{self.name}.T", a)
+
+
+def check_weight(weight: np.ndarray, spec: str) -> np.ndarray:
+    """``weight`` itself, once it is a non-empty, finite 2-D matrix no side of which exceeds :data:`MAX_KERNEL_SIDE`.
+
+    Raises:
+        KernelSpecError: naming ``spec``, the text the weight came from.
+    """
+    if weight.ndim != 2 or weight.size == 0:
+        raise KernelSpecError(f"Kernel {spec!r} must be a non-empty 2-D matrix, got shape {weight.shape}")
+    if max(weight.shape) > MAX_KERNEL_SIDE:
+        raise KernelSpecError(
+            f"Kernel {spec!r} is {weight.shape[0]}x{weight.shape[1]}; the largest side allowed is {MAX_KERNEL_SIDE}"
+        )
+    if not np.isfinite(weight).all():
+        raise KernelSpecError(f"Kernel {spec!r} contains NaN or inf; every value must be finite")
+    return weight

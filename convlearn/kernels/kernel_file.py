@@ -1,0 +1,208 @@
+"""Kernel files: the one reader and the one writer of convlearn's ``.json`` kernels, and ``.npy`` arrays.
+
+A JSON kernel file holds an object::
+
+    {"kernel": [[...], ...], "bias": 0.1 or null, "anchor": [row, col], ...}
+
+``"anchor"`` is there only when the kernel has one (an ImageMagick ``+X+Y``
+origin, or a file that had one); any further keys (``learn``'s fit report) are
+kept in :attr:`Kernel.meta`. A bare list of rows is read too. ``learn --output``,
+``kernels NAME --json`` and ``export --to json`` all write through
+:func:`format_kernel_file`, so each reads back the same kernel, anchor included.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import tokenize
+from collections.abc import Mapping
+from pathlib import Path
+
+import numpy as np
+
+from convlearn.errors import KernelSpecError, invalid_choice
+from convlearn.kernels.kernel import Kernel, check_weight
+from convlearn.kernels.numbers import py_literal, round_value
+
+__all__ = ["KERNEL_FILE_SUFFIXES", "LAYOUTS", "format_kernel_file", "kernel_to_json", "load_kernel_file"]
+
+#: The kernel files convlearn reads; it never loads pickles.
+KERNEL_FILE_SUFFIXES = (".json", ".npy")
+#: How :func:`format_kernel_file` lays the JSON out; both read back the same.
+LAYOUTS = ("indented", "rows")
+#: The keys a kernel file gives a meaning to; any others are kept as metadata.
+_KERNEL_KEYS = {"kernel", "bias", "anchor"}
+
+
+def _read_npy(p: Path) -> np.ndarray:
+    try:
+        weight = np.load(p, allow_pickle=False)
+    except (ValueError, OSError, EOFError, SyntaxError, tokenize.TokenError) as e:  # a damaged header
+        raise KernelSpecError(f"Kernel file {str(p)!r} is not a plain numeric .npy array ({e})") from None
+    if weight.dtype.kind not in "biuf":
+        raise KernelSpecError(f"Kernel file {str(p)!r} has dtype {weight.dtype}; a numeric array is needed")
+    weight = np.asarray(weight, dtype=np.float64)
+    return weight[None, :] if weight.ndim == 1 else weight
+
+
+def _is_rows(rows: object) -> bool:
+    """A non-empty list of lists of numbers (booleans are not numbers here)."""
+    return (
+        isinstance(rows, list)
+        and bool(rows)
+        and all(
+            isinstance(r, list) and all(isinstance(v, int | float) and not isinstance(v, bool) for v in r) for r in rows
+        )
+    )
+
+
+def _read_json(p: Path) -> tuple[np.ndarray, float | None, object, dict]:
+    """``(weight, bias, anchor as written, meta)`` of a JSON kernel file; the anchor is checked later."""
+    try:
+        data = json.loads(p.read_text(encoding="utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as e:
+        raise KernelSpecError(f"Kernel file {str(p)!r} is not valid JSON ({e})") from None
+    rows, bias, anchor, meta = data, None, None, {}
+    if isinstance(data, dict):
+        if "kernel" not in data:
+            raise KernelSpecError(f'Kernel file {str(p)!r} has no "kernel" key (a list of rows)')
+        rows, bias, anchor = data["kernel"], data.get("bias"), data.get("anchor")
+        meta = {k: v for k, v in data.items() if k not in _KERNEL_KEYS}
+        if bias is not None and (isinstance(bias, bool) or not isinstance(bias, int | float)):
+            raise KernelSpecError(f'Kernel file {str(p)!r}: "bias" must be a number or null')
+    if not _is_rows(rows):
+        raise KernelSpecError(f'Kernel file {str(p)!r}: "kernel" must be a non-empty list of rows of numbers')
+    if len({len(r) for r in rows}) != 1:
+        raise KernelSpecError(f"Kernel file {str(p)!r}: ragged rows; every row needs the same count")
+    weight = np.array(rows, dtype=np.float64)
+    if bias is not None and not math.isfinite(bias):
+        raise KernelSpecError(f"Kernel file {str(p)!r}: bias must be finite")
+    return weight, bias, anchor, meta
+
+
+def _check_anchor(anchor: object, shape: tuple[int, int], p: Path) -> tuple[int, int] | None:
+    if anchor is None:
+        return None
+    h, w = shape
+    ok = isinstance(anchor, list) and len(anchor) == 2 and all(type(v) is int for v in anchor)
+    if not ok or not (0 <= anchor[0] < h and 0 <= anchor[1] < w):
+        raise KernelSpecError(f'Kernel file {str(p)!r}: "anchor" must be [row, col] inside the {h}x{w} kernel')
+    return anchor[0], anchor[1]
+
+
+def load_kernel_file(path: str | os.PathLike) -> Kernel:
+    """Load a kernel from ``.json`` (as :func:`format_kernel_file` writes it) or ``.npy``.
+
+    JSON holds an object with ``"kernel"`` (a list of rows) and optionally
+    ``"bias"`` (a number or null) and ``"anchor"`` (``[row, col]``), or a bare
+    list of rows. ``.npy`` files are loaded with ``allow_pickle=False``;
+    convlearn never unpickles.
+
+    Args:
+        path: the file.
+
+    Returns:
+        The kernel, named by the path, its other JSON keys in ``meta``.
+
+    Raises:
+        KernelSpecError: a missing or unreadable file, a wrong shape or type.
+    """
+    p = Path(path)
+    suffix = p.suffix.lower()
+    if suffix not in KERNEL_FILE_SUFFIXES:
+        raise KernelSpecError(
+            f"Kernel file {str(p)!r} has an unsupported type {suffix or '(none)'!r}. "
+            "Use .json or .npy; convlearn never loads pickles"
+        )
+    if not p.is_file():
+        what = "is a directory" if p.is_dir() else "does not exist"
+        raise KernelSpecError(f"Kernel file {str(p)!r} {what}")
+    if suffix == ".npy":
+        weight, bias, anchor, meta = _read_npy(p), None, None, {}
+    else:
+        weight, bias, anchor, meta = _read_json(p)
+    weight = check_weight(weight, str(p))
+    anchor = _check_anchor(anchor, weight.shape, p)
+    return Kernel(weight, None if bias is None else float(bias), str(p), anchor, meta)
+
+
+def _record(kernel: Kernel, decimals: int | None) -> dict:
+    """The kernel file's object: weight, bias, and the anchor when the kernel has one."""
+    weight, bias = kernel.weight.tolist(), kernel.bias
+    if decimals is not None:
+        weight = [[round_value(v, decimals) for v in row] for row in weight]
+        bias = None if bias is None else round_value(bias, decimals)
+    data = {"kernel": weight, "bias": bias}
+    if kernel.anchor is not None:
+        data["anchor"] = list(kernel.anchor)
+    return data
+
+
+def _rows_layout(data: dict) -> str:
+    """One row per line, each value its shortest exact literal with ``-0.0`` written ``0.0``."""
+    rows = ",\n".join(f"    [{', '.join(py_literal(v, None) for v in row)}]" for row in data["kernel"])
+    entries = [f'  "kernel": [\n{rows}\n  ]']
+    for key, value in data.items():
+        if key == "bias" and value is not None:
+            entries.append(f'  "bias": {py_literal(value, None)}')
+        elif key != "kernel":
+            entries.append(f"  {json.dumps(key)}: {json.dumps(value)}")
+    return "{\n" + ",\n".join(entries) + "\n}\n"
+
+
+def format_kernel_file(
+    kernel: Kernel, *, layout: str = "indented", decimals: int | None = None, meta: Mapping | None = None
+) -> str:
+    """The text of a JSON kernel file, which :func:`load_kernel_file` reads back as ``kernel``.
+
+    Args:
+        kernel: the kernel; its weight, bias and anchor (when it has one) are written.
+        layout: ``"indented"``, ``json.dumps(indent=2)``'s one value per line,
+            as ``learn --output`` writes; or ``"rows"``, one kernel row per line,
+            as ``export --to json`` prints.
+        decimals: round the values to this many places (``-0.0`` becomes ``0.0``);
+            None writes them exactly.
+        meta: further keys, written after the kernel's own.
+
+    Returns:
+        JSON text ending in a newline.
+
+    Raises:
+        InputError: an unknown layout.
+
+    >>> print(format_kernel_file(Kernel(np.array([[1.0, -1.0]]), anchor=(0, 0)), layout="rows"), end="")
+    {
+      "kernel": [
+        [1.0, -1.0]
+      ],
+      "bias": null,
+      "anchor": [0, 0]
+    }
+    """
+    if layout not in LAYOUTS:
+        raise invalid_choice("layout", layout, LAYOUTS)
+    data = {**_record(kernel, decimals), **(meta or {})}
+    if layout == "rows":
+        return _rows_layout(data)
+    return json.dumps(data, indent=2) + "\n"
+
+
+def kernel_to_json(kernel: Kernel, **meta: object) -> str:
+    """Serialise a kernel, and ``meta`` after it, as the JSON that :func:`load_kernel_file` reads back.
+
+    The indented layout of :func:`format_kernel_file`; an anchor (from an
+    ImageMagick ``+X+Y`` origin) is kept as ``"anchor": [row, col]``.
+
+    >>> print(kernel_to_json(Kernel(np.array([[1.0]]))), end="")
+    {
+      "kernel": [
+        [
+          1.0
+        ]
+      ],
+      "bias": null
+    }
+    """
+    return format_kernel_file(kernel, meta=meta)

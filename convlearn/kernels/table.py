@@ -1,0 +1,349 @@
+"""The built-in kernels: the named table, the Gaussian, LoG and box families, gradient pairs.
+
+Signs follow OpenCV where OpenCV has the kernel (``sobel-x`` is
+``cv2.Sobel(dx=1, dy=0)``: positive where the image gets brighter to the
+right), scikit-image where only it has one (Prewitt, Roberts, Farid), and
+each row of :data:`KERNELS` says which.
+
+This module needs only numpy, so listing kernels does not import torch.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+
+from convlearn.kernels.kernel import MAX_KERNEL_SIDE, Kernel
+
+__all__ = [
+    "KERNELS",
+    "KernelInfo",
+    "gaussian_1d",
+    "gaussian_kernel",
+    "gradient_pair",
+    "log_kernel",
+    "opencv_sigma",
+]
+
+
+@dataclass(frozen=True)
+class KernelInfo:
+    """One row of the built-in table.
+
+    Attributes:
+        name: the spec's name, e.g. ``sobel-x``.
+        make: builds the weights from the spec's parameters (``box:5`` -> ``[5]``).
+        convention: which library's kernel and sign this is, in one line.
+        usage: the spec's form for parameterised kernels, e.g. ``box:N``.
+        pair: the other half of a gradient pair, used by ``--magnitude``.
+        axis: ``x`` or ``y`` for a gradient kernel: the direction it differentiates.
+    """
+
+    name: str
+    make: Callable[[list[float]], np.ndarray]
+    convention: str
+    usage: str = ""
+    pair: str | None = None
+    axis: str | None = None
+
+
+def _fixed(rows: list[list[float]]) -> Callable[[list[float]], np.ndarray]:
+    matrix = np.array(rows, dtype=np.float64)
+
+    def make(params: list[float]) -> np.ndarray:
+        if params:
+            raise ValueError("takes no parameters")
+        return matrix.copy()
+
+    return make
+
+
+def _size_arg(params: list[float], default: int, max_params: int) -> int:
+    if len(params) > max_params:
+        raise ValueError(f"takes at most {max_params} parameters")
+    size = params[0] if params else default
+    if size != int(size) or not 1 <= size <= MAX_KERNEL_SIDE:
+        raise ValueError(f"size must be a whole number from 1 to {MAX_KERNEL_SIDE}")
+    return int(size)
+
+
+def opencv_sigma(size: int, sigma: float = 0.0) -> float:
+    """``sigma``, or OpenCV's default for a kernel of ``size`` when ``sigma <= 0``.
+
+    >>> opencv_sigma(5), opencv_sigma(5, 2.0)
+    (1.1, 2.0)
+    """
+    # OpenCV's getGaussianKernel rule for sigma <= 0 (cv2 docs, "getGaussianKernel").
+    return sigma if sigma > 0 else 0.3 * ((size - 1) * 0.5 - 1) + 0.8
+
+
+#: The fixed kernels OpenCV's getGaussianKernel returns for odd sizes up to 7
+#: when sigma <= 0 (binomial weights, /4, /16, /64... in OpenCV 4 and 5 alike;
+#: OpenCV 5 also tabulates size 9, convlearn computes that one).
+_OPENCV_SMALL_GAUSSIANS = {
+    1: [1.0],
+    3: [0.25, 0.5, 0.25],
+    5: [0.0625, 0.25, 0.375, 0.25, 0.0625],
+    7: [0.03125, 0.109375, 0.21875, 0.28125, 0.21875, 0.109375, 0.03125],
+}
+
+
+def gaussian_1d(size: int, sigma: float = 0.0) -> np.ndarray:
+    """OpenCV's ``getGaussianKernel(size, sigma)``: normalised 1-D Gaussian weights.
+
+    Odd sizes match OpenCV to rounding (``cv2.GaussianBlur`` takes no others);
+    even sizes are sampled at ``i - (size - 1) / 2``, which OpenCV 5 does not do.
+
+    >>> gaussian_1d(3).tolist()
+    [0.25, 0.5, 0.25]
+    """
+    if sigma <= 0 and size in _OPENCV_SMALL_GAUSSIANS:
+        return np.array(_OPENCV_SMALL_GAUSSIANS[size], dtype=np.float64)
+    sigma = opencv_sigma(size, sigma)
+    x = np.arange(size, dtype=np.float64) - (size - 1) / 2
+    g = np.exp(-(x**2) / (2 * sigma**2))
+    return g / g.sum()
+
+
+def gaussian_kernel(size: int, sigma: float = 0.0) -> np.ndarray:
+    """A normalised Gaussian, the outer product of OpenCV's ``getGaussianKernel``.
+
+    This is the kernel ``cv2.GaussianBlur(ksize=(size, size), sigmaX=sigma)`` applies.
+
+    Args:
+        size: side length.
+        sigma: standard deviation; ``<= 0`` picks OpenCV's default for ``size``.
+
+    Returns:
+        float64 array of shape :math:`(size, size)` summing to 1.
+
+    >>> gaussian_kernel(3, 0).tolist()[0]
+    [0.0625, 0.125, 0.0625]
+    """
+    g = gaussian_1d(size, sigma)
+    return np.outer(g, g)
+
+
+def log_kernel(size: int, sigma: float = 0.0) -> np.ndarray:
+    """Laplacian of Gaussian: SciPy's ``gaussian_laplace`` weights, shifted to sum to zero.
+
+    The weights are those ``scipy.ndimage.gaussian_laplace(sigma=sigma,
+    radius=(size - 1) // 2)`` applies (second derivatives of a Gaussian whose
+    1-D weights sum to 1), minus their mean, so that flat regions give exactly 0.
+    The centre is negative, as in ``cv2.Laplacian`` and :data:`KERNELS` ``laplacian``.
+
+    >>> k = log_kernel(5, 1.0); bool(abs(k.sum()) < 1e-12 and k[2, 2] < 0)
+    True
+    """
+    sigma = opencv_sigma(size, sigma)
+    x = np.arange(size, dtype=np.float64) - (size - 1) / 2
+    g = np.exp(-(x**2) / (2 * sigma**2))
+    g /= g.sum()  # (size,)
+    d2 = g * (x**2 / sigma**4 - 1 / sigma**2)  # second derivative of g, (size,)
+    k = np.outer(d2, g) + np.outer(g, d2)  # d2/dy2 + d2/dx2, (size, size)
+    return k - k.mean()
+
+
+def _box(params: list[float]) -> np.ndarray:
+    n = _size_arg(params, 3, 1)
+    return np.full((n, n), 1.0 / (n * n))
+
+
+def _sigma_arg(params: list[float]) -> float:
+    sigma = params[1] if len(params) > 1 else 0.0
+    if not math.isfinite(sigma):
+        raise ValueError("sigma must be finite")
+    return sigma
+
+
+def _gaussian(params: list[float]) -> np.ndarray:
+    n = _size_arg(params, 3, 2)
+    return gaussian_kernel(n, _sigma_arg(params))
+
+
+def _log(params: list[float]) -> np.ndarray:
+    n = _size_arg(params, 5, 2)
+    return log_kernel(n, _sigma_arg(params))
+
+
+_SOBEL = [[-1, 0, 1], [-2, 0, 2], [-1, 0, 1]]
+_SCHARR = [[-3, 0, 3], [-10, 0, 10], [-3, 0, 3]]
+_PREWITT = [[-1, 0, 1], [-1, 0, 1], [-1, 0, 1]]
+# Farid & Simoncelli (2004), Table 1, 5 taps: the values scikit-image's farid_h
+# and farid_v use. _FARID_D is the derivative, flipped from skimage's so that,
+# as a correlation, it is positive where the image gets brighter (like Sobel).
+_FARID_P = [0.0376593171958126, 0.249153396177344, 0.426374573253687, 0.249153396177344, 0.0376593171958126]
+_FARID_D = [-0.109603762960254, -0.276690988455557, 0.0, 0.276690988455557, 0.109603762960254]
+
+
+def _t(rows: list[list[float]]) -> list[list[float]]:
+    return [list(r) for r in zip(*rows, strict=True)]
+
+
+def _outer(col: list[float], row: list[float]) -> list[list[float]]:
+    return np.outer(col, row).tolist()
+
+
+_TABLE = [
+    KernelInfo(
+        "edge",
+        _fixed([[1, -1]]),
+        "the notebook's K = [[1, -1]]: X[i, j] - X[i, j+1], so positive where the image gets darker to the right",
+        pair="edge-t",
+        axis="x",
+    ),
+    KernelInfo(
+        "edge-t",
+        _fixed([[1], [-1]]),
+        "the notebook's K.T: X[i, j] - X[i+1, j], positive where the image gets darker downwards",
+        pair="edge",
+        axis="y",
+    ),
+    KernelInfo(
+        "sobel-x",
+        _fixed(_SOBEL),
+        "OpenCV cv2.Sobel(dx=1, dy=0, ksize=3): positive where the image gets brighter to the right "
+        "(skimage.filters.sobel_v is this / 4)",
+        pair="sobel-y",
+        axis="x",
+    ),
+    KernelInfo(
+        "sobel-y",
+        _fixed(_t(_SOBEL)),
+        "OpenCV cv2.Sobel(dx=0, dy=1, ksize=3): positive where the image gets brighter downwards "
+        "(skimage.filters.sobel_h is this / 4)",
+        pair="sobel-x",
+        axis="y",
+    ),
+    KernelInfo(
+        "scharr-x",
+        _fixed(_SCHARR),
+        "OpenCV cv2.Scharr(dx=1, dy=0): positive where the image gets brighter to the right "
+        "(skimage.filters.scharr_v is this / 16)",
+        pair="scharr-y",
+        axis="x",
+    ),
+    KernelInfo(
+        "scharr-y",
+        _fixed(_t(_SCHARR)),
+        "OpenCV cv2.Scharr(dx=0, dy=1): positive where the image gets brighter downwards "
+        "(skimage.filters.scharr_h is this / 16)",
+        pair="scharr-x",
+        axis="y",
+    ),
+    KernelInfo(
+        "prewitt-x",
+        _fixed(_PREWITT),
+        "scikit-image (OpenCV has no Prewitt): 3 x skimage.filters.prewitt_v, = scipy.ndimage.prewitt(axis=1); "
+        "positive where the image gets brighter to the right",
+        pair="prewitt-y",
+        axis="x",
+    ),
+    KernelInfo(
+        "prewitt-y",
+        _fixed(_t(_PREWITT)),
+        "scikit-image (OpenCV has no Prewitt): 3 x skimage.filters.prewitt_h, = scipy.ndimage.prewitt(axis=0); "
+        "positive where the image gets brighter downwards",
+        pair="prewitt-x",
+        axis="y",
+    ),
+    KernelInfo(
+        "roberts-x",
+        _fixed([[-1, 0], [0, 1]]),
+        "scikit-image (OpenCV has no Roberts): skimage.filters.roberts_pos_diag, whose convolution with "
+        "[[1, 0], [0, -1]] is this correlation; X[i+1, j+1] - X[i, j]",
+        pair="roberts-y",
+        axis="x",
+    ),
+    KernelInfo(
+        "roberts-y",
+        _fixed([[0, -1], [1, 0]]),
+        "scikit-image (OpenCV has no Roberts): skimage.filters.roberts_neg_diag, whose convolution with "
+        "[[0, 1], [-1, 0]] is this correlation; X[i+1, j] - X[i, j+1]",
+        pair="roberts-x",
+        axis="y",
+    ),
+    KernelInfo(
+        "farid-x",
+        _fixed(_outer(_FARID_P, _FARID_D)),
+        "scikit-image (OpenCV has no Farid): skimage.filters.farid_v, 5x5 (Farid & Simoncelli 2004); "
+        "positive where the image gets brighter to the right",
+        pair="farid-y",
+        axis="x",
+    ),
+    KernelInfo(
+        "farid-y",
+        _fixed(_outer(_FARID_D, _FARID_P)),
+        "scikit-image (OpenCV has no Farid): skimage.filters.farid_h, 5x5 (Farid & Simoncelli 2004); "
+        "positive where the image gets brighter downwards",
+        pair="farid-x",
+        axis="y",
+    ),
+    KernelInfo(
+        "laplacian",
+        _fixed([[0, 1, 0], [1, -4, 1], [0, 1, 0]]),
+        "OpenCV cv2.Laplacian(ksize=1): 4-neighbour, negative centre (skimage.filters.laplace has the opposite sign)",
+    ),
+    KernelInfo(
+        "laplacian8",
+        _fixed([[1, 1, 1], [1, -8, 1], [1, 1, 1]]),
+        "8-neighbour Laplacian with cv2.Laplacian's sign, negative centre (ImageMagick's Laplacian:0 is its negative)",
+    ),
+    KernelInfo(
+        "sharpen",
+        _fixed([[0, -1, 0], [-1, 5, -1], [0, -1, 0]]),
+        "identity - laplacian: the sharpening kernel of OpenCV's filter2D tutorial",
+    ),
+    KernelInfo(
+        "emboss",
+        _fixed([[-2, -1, 0], [-1, 1, 1], [0, 1, 2]]),
+        "the classic 3x3 emboss (no OpenCV or scikit-image built-in): the image plus its slope towards the "
+        "bottom-right, so lit from the bottom-right",
+    ),
+    KernelInfo(
+        "box",
+        _box,
+        "OpenCV cv2.blur(ksize=(N, N)): the mean of an NxN window; N defaults to 3",
+        usage="box:N",
+    ),
+    KernelInfo(
+        "gaussian",
+        _gaussian,
+        "OpenCV cv2.GaussianBlur(ksize=(SIZE, SIZE), sigmaX=SIGMA), the outer product of cv2.getGaussianKernel; "
+        "SIGMA <= 0 or absent: OpenCV's default; SIZE defaults to 3",
+        usage="gaussian:SIZE[,SIGMA]",
+    ),
+    KernelInfo(
+        "log",
+        _log,
+        "Laplacian of Gaussian (OpenCV has none): scipy.ndimage.gaussian_laplace(sigma=SIGMA, radius=(SIZE-1)//2) "
+        "shifted to sum to 0; negative centre like cv2.Laplacian; SIZE defaults to 5, SIGMA as gaussian",
+        usage="log:SIZE[,SIGMA]",
+    ),
+]
+
+#: The built-in kernels by name.
+KERNELS: dict[str, KernelInfo] = {info.name: info for info in _TABLE}
+
+
+def gradient_pair(kernel: Kernel) -> tuple[Kernel, Kernel]:
+    """The (x, y) kernels that ``--magnitude`` combines for ``kernel``.
+
+    A built-in half of a pair (``sobel-x``, ``scharr-y``, ``edge``...) goes with
+    its partner, x first whichever half was given; any other kernel goes with its
+    transpose, the kernel itself taking the x role.
+
+    >>> from convlearn.kernels import parse_kernel
+    >>> [k.name for k in gradient_pair(parse_kernel("sobel-y"))]
+    ['sobel-x', 'sobel-y']
+    >>> [k.name for k in gradient_pair(parse_kernel("1,0,-1"))]
+    ['inline', 'inline.T']
+    """
+    info = KERNELS.get(kernel.name)
+    if info is not None and info.pair is not None:
+        other = Kernel(KERNELS[info.pair].make([]), kernel.bias, info.pair, None)
+        return (kernel, other) if info.axis == "x" else (other, kernel)
+    return kernel, kernel.transpose()
