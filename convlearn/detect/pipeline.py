@@ -22,7 +22,7 @@ from convlearn.errors import InputError
 from convlearn.kernels import Kernel, gradient_pair
 from convlearn.runtime import resolve_device
 
-__all__ = ["DetectOutput", "apply_kernel", "detect_batch", "detect_image", "detect_planes"]
+__all__ = ["DetectOutput", "apply_kernel", "detect_batch", "detect_checked", "detect_image", "detect_planes"]
 
 
 @dataclass(frozen=True)
