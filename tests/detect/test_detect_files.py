@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from convlearn.detect import DetectConfig, detect_files, detect_image
+from convlearn.detect import BatchInterrupted, DetectConfig, detect_files, detect_image
 from convlearn.detect import files as detect_module
 from convlearn.errors import ImageReadError, Interrupted
 from convlearn.images import collect_inputs, plan_outputs, read_image
@@ -78,7 +78,7 @@ def test_ctrl_c_in_the_middle_leaves_only_complete_files(tmp_path, monkeypatch):
     message = str(info.value)
     assert message.startswith("Interrupted after 3 of 6 files; not done: ")
     assert all(f"im{i}.png" in message for i in (3, 4, 5)) and "im0.png" not in message
-    assert info.value.exit_code == 130
+    assert info.value.exit_code == 130 and isinstance(info.value, BatchInterrupted)
     assert info.value.report.not_done == [s.path for s in sources[3:]]
     written = sorted(p.name for p in (tmp_path / "out").iterdir())
     assert written == ["im0.png", "im1.png", "im2.png"]  # no half-written or temporary files
