@@ -15,7 +15,7 @@ import importlib
 
 __version__ = "0.1.0"
 
-# public name -> module that defines it
+# public name -> the package (or module) that exports it
 _EXPORTS = {
     "corr2d": "convlearn.corr",
     "filter2d": "convlearn.corr",
@@ -38,8 +38,10 @@ _EXPORTS = {
     "write_image": "convlearn.images",
     "make_image": "convlearn.synth",
     "SynthConfig": "convlearn.synth",
+    "run_synth": "convlearn.synth",
     "apply_kernel": "convlearn.detect",
     "detect_image": "convlearn.detect",
+    "run_detect": "convlearn.detect",
     "canny": "convlearn.edges",
     "gradient_magnitude": "convlearn.edges",
     "otsu_threshold": "convlearn.edges",

@@ -2,13 +2,23 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import os
+from dataclasses import dataclass, replace
 
 import torch
 
 from convlearn.errors import InputError, invalid_choice
 
-__all__ = ["PATTERNS", "SynthConfig", "default_stripe", "make_image", "make_target", "parse_stripe"]
+__all__ = [
+    "PATTERNS",
+    "SynthConfig",
+    "SynthResult",
+    "default_stripe",
+    "make_image",
+    "make_target",
+    "parse_stripe",
+    "run_synth",
+]
 
 #: The patterns ``synth --pattern`` offers.
 PATTERNS = ("stripes", "diagonal", "checker", "noise", "shapes")
@@ -18,13 +28,13 @@ PATTERNS = ("stripes", "diagonal", "checker", "noise", "shapes")
 class SynthConfig:
     """What :func:`make_image` draws. Defaults are the notebook's image."""
 
-    pattern: str = "stripes"
+    pattern: str = "stripes"  # stripes: the notebook's image
     height: int = 6  # 6: the notebook's torch.ones((6, 8))
     width: int = 8  # 8: ditto
     stripe: tuple[int, int] | None = None  # None: the middle half, [W/4, 3W/4), the notebook's 2:6 at W = 8
     horizontal: bool = False  # transpose, for horizontal stripes/edges
     cell: int = 2  # checker square side, in pixels
-    seed: int = 0  # noise only
+    seed: int = 0  # noise only: 0, so that runs repeat
     smooth: float = 0.5  # noise only: Gaussian sigma in pixels; 0.5 keeps a 3x3 Gram's condition near 1e2
 
 
@@ -101,9 +111,7 @@ def make_image(config: SynthConfig | None = None, **overrides) -> torch.Tensor:
     >>> make_image()[0].tolist()
     [1.0, 1.0, 0.0, 0.0, 0.0, 0.0, 1.0, 1.0]
     """
-    c = config or SynthConfig()
-    if overrides:
-        c = SynthConfig(**{**c.__dict__, **overrides})
+    c = replace(config or SynthConfig(), **overrides)
     if c.pattern not in PATTERNS:
         raise invalid_choice("pattern", c.pattern, PATTERNS)
     if c.height < 1 or c.width < 1:
@@ -152,3 +160,64 @@ def make_target(X: torch.Tensor, kernel) -> torch.Tensor:
     if kernel.bias is not None:
         Y = Y + kernel.bias
     return Y.float()
+
+
+@dataclass(frozen=True)
+class SynthResult:
+    """What :func:`run_synth` wrote."""
+
+    image: torch.Tensor  # (H, W), as written to the output
+    target: torch.Tensor | None = None  # corr2d(image, kernel), when a kernel was given
+
+
+def run_synth(
+    *,
+    output: str | os.PathLike,
+    pattern: str = SynthConfig.pattern,
+    height: int = SynthConfig.height,
+    width: int = SynthConfig.width,
+    stripe: str | None = None,
+    horizontal: bool = SynthConfig.horizontal,
+    cell: int = SynthConfig.cell,
+    seed: int = SynthConfig.seed,
+    kernel: str | None = None,
+    target: str | os.PathLike | None = None,
+) -> SynthResult:
+    """Write a synthetic image, and with ``kernel`` its target, as ``convlearn synth`` does.
+
+    Args:
+        output: where to write the image (.png, .tif or .npy); a PNG is clipped to [0, 1].
+        pattern, height, width, horizontal, cell, seed: see :class:`SynthConfig`.
+        stripe: ``START:STOP``, the zero columns (default: the middle half).
+        kernel: a kernel spec; writes ``target = corr2d(image, kernel)`` to ``target``.
+        target: where to write the target (goes with ``kernel``).
+
+    Returns:
+        The image and the target written.
+
+    Raises:
+        InputError: a bad setting, or ``kernel`` without ``target`` (or the reverse).
+    """
+    from convlearn.images import write_image
+
+    if (kernel is None) != (target is None):
+        raise InputError("--kernel and --target go together: give both to write an input/target pair")
+    config = SynthConfig(
+        pattern=pattern,
+        height=height,
+        width=width,
+        stripe=None if stripe is None else parse_stripe(stripe, width),
+        horizontal=horizontal,
+        cell=cell,
+        seed=seed,
+    )
+    X = make_image(config)  # (H, W)
+    Y = None
+    if kernel is not None:
+        from convlearn.kernels import parse_kernel
+
+        Y = make_target(X, parse_kernel(kernel))
+    write_image(output, X.numpy(), scale="clip")
+    if Y is not None:
+        write_image(target, Y.numpy())
+    return SynthResult(X, Y)

@@ -1,8 +1,9 @@
+import numpy as np
 import pytest
 import torch
 
 from convlearn.errors import InputError
-from convlearn.synth import make_image, parse_stripe
+from convlearn.synth import make_image, parse_stripe, run_synth
 
 NOTEBOOK_X = torch.tensor([[1.0, 1, 0, 0, 0, 0, 1, 1]] * 6)
 
@@ -51,3 +52,37 @@ def test_bad_pattern():
         InputError, match="^Invalid pattern 'waves'. Expected one of: stripes, diagonal, checker, noise, shapes$"
     ):
         make_image(pattern="waves")
+
+
+def test_shapes_pattern_has_edges_in_every_direction():
+    from convlearn.edges import gradient_angle, sobel_gradients
+
+    X = make_image(pattern="shapes", height=64, width=64)
+    assert X.shape == (64, 64) and X.dtype == torch.float32
+    levels = {round(v, 4) for v in X.unique().tolist()}
+    assert {0.2, 0.45, 0.6, 0.75, 0.9} <= levels  # ground, ring, square, triangle, disc
+    assert 0.2 <= X.min() and X.max() <= 0.9
+    gx, gy = sobel_gradients(X)
+    angles = gradient_angle(gx, gy)[torch.hypot(gx, gy) > 0.5]
+    hist = torch.histc(angles, bins=8, min=-np.pi, max=np.pi)
+    assert (hist > 0).all()  # the disc and ring give every orientation
+
+
+def test_run_synth_writes_the_image_and_its_target(tmp_path):
+    result = run_synth(output=tmp_path / "x.npy", kernel="edge", target=tmp_path / "y.npy")
+    assert torch.equal(result.image, NOTEBOOK_X)
+    assert result.target[0].tolist() == [0, 1, 0, 0, 0, -1, 0]
+    np.testing.assert_array_equal(np.load(tmp_path / "x.npy"), NOTEBOOK_X.numpy())
+    np.testing.assert_array_equal(np.load(tmp_path / "y.npy"), result.target.numpy())
+
+
+@pytest.mark.parametrize("settings", [{"kernel": "edge"}, {"target": "y.npy"}])
+def test_run_synth_wants_kernel_and_target_together(tmp_path, settings):
+    with pytest.raises(InputError, match="^--kernel and --target go together"):
+        run_synth(output=tmp_path / "x.npy", **settings)
+    assert not (tmp_path / "x.npy").exists()
+
+
+def test_run_synth_checks_the_stripe_against_the_width(tmp_path):
+    with pytest.raises(InputError, match="Invalid stripe '2:6'. Expected 0 <= START < STOP <= 4"):
+        run_synth(output=tmp_path / "x.png", width=4, stripe="2:6")

@@ -19,7 +19,8 @@ from convlearn.errors import ConvlearnError, is_out_of_memory
 #: Exit codes, documented in the README's "Errors and exit codes" table.
 EXIT_RUNTIME, EXIT_USAGE, EXIT_INTERRUPTED = 1, 2, 130
 
-_debug = {"on": False}
+#: Where ``--debug`` is kept for the boundary, in the run's ``ctx.meta``.
+_DEBUG = "convlearn.debug"
 
 
 def _env_debug() -> bool:
@@ -172,7 +173,7 @@ class BoundaryGroup(TyperGroup):
             if message is None:  # stdout's reader has gone: nothing to tell it
                 _silence_stdout()
                 raise typer.Exit(code) from None
-            if _debug["on"] or _env_debug():
+            if ctx.meta.get(_DEBUG) or _env_debug():
                 traceback.print_exception(e)
             raise fail(message, code) from None
         finally:
@@ -204,6 +205,7 @@ def _show_version(value: bool) -> None:
 
 @app.callback()
 def main_options(
+    ctx: typer.Context,
     version_: bool = typer.Option(
         False, "--version", "-V", callback=_show_version, is_eager=True, help="Print the version and exit."
     ),
@@ -212,7 +214,7 @@ def main_options(
     ),
 ) -> None:
     """Edge detection and kernel learning on images, by 2-D cross-correlation in PyTorch."""
-    _debug["on"] = debug or _env_debug()
+    ctx.meta[_DEBUG] = debug or _env_debug()
 
 
 def main() -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 
 import typer
 
@@ -23,6 +24,123 @@ def _table(values, title: str):
     # + 0.0 turns -0.0 (e.g. 0 * -1 in a correlation) into 0, which the table would print as "-0".
     corners = [p[:TABLE_SIDE, :TABLE_SIDE] + 0.0 for p in planes]
     return [kernel_table(c, f"{title}{n}{cut}") for c, n in zip(corners, names, strict=True)]
+
+
+class _Screen:
+    """What ``detect`` shows as it runs: the progress bar, each file's lines, the summary."""
+
+    def __init__(self, *, print_: bool, table: bool, json_: bool, quiet: bool):
+        self.print_, self.table, self.json_, self.quiet = print_, table, json_, quiet
+        self.progress = None
+
+    def hooks(self) -> dict:
+        """run_detect's arguments for what is shown: values to print, text on stdout, the callbacks."""
+        return {
+            "keep_values": self.print_ or self.table,
+            "text_on_stdout": self.print_ or self.table or self.json_,
+            "on_start": self.start,
+            "on_result": self.show,
+            "on_summary": self.summary,
+        }
+
+    def __enter__(self) -> _Screen:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.stop()
+
+    def stop(self) -> None:
+        """Take the bar away (once: a stopped bar off a terminal would print another blank line)."""
+        if self.progress is not None:
+            self.progress.stop()
+            self.progress = None
+
+    def start(self, job) -> None:
+        """Choose where the status lines go and start the bar (several files, on a terminal, rank 0)."""
+        from convlearn.cli.render import stderr, stdout
+
+        self.job = job
+        self.status = stderr if job.to_stdout or self.json_ else stdout  # keep stdout clean when it carries data
+        texts = self.print_ or self.table or self.json_
+        show = (
+            job.several
+            and not self.quiet
+            and job.is_main
+            and not (texts and sys.stdout.isatty() and stderr.is_terminal)
+        )
+        self.progress = _progress_bar(show)
+        self.task = self.progress.add_task("", total=job.share)  # this rank's share
+        self.progress.start()
+
+    def show(self, result, values) -> None:
+        """One file done: advance the bar, print what was asked for, tell where it went."""
+        import json
+
+        from convlearn.cli.render import format_tensor, stdout
+        from convlearn.images import STDIO
+
+        self.progress.update(self.task, advance=1, description=result.source)
+        if self.json_:
+            typer.echo(json.dumps(result.to_json()))
+        if values is not None and (self.print_ or self.table):
+            if self.job.several:
+                stdout.print(f"[bold]{result.source}[/]")
+            if self.print_:
+                planes = values.permute(2, 0, 1) if values.dim() == 3 else values  # colour: (3, H, W), as torch shows
+                stdout.print(format_tensor(planes), markup=False)
+            if self.table:
+                for t in _table(values.numpy(), result.source):
+                    stdout.print(t)
+        if not self.job.several and not self.quiet and result.ok and result.output not in (None, STDIO):
+            h, w = result.shape[:2]
+            extra = f", angle -> {result.angle_output}" if result.angle_output else ""
+            name = "<stdin>" if result.source == STDIO else result.source
+            self.status.print(f"[dim]{name} -> {result.output}  ({h}x{w}){extra}[/]", highlight=False)
+
+    def summary(self, outcome) -> None:
+        """Rank 0, once every rank is done: the failures, and where the files went."""
+        from convlearn.cli.render import stderr
+
+        self.stop()
+        for error in outcome.failed:
+            stderr.print(f"[red]failed:[/] {error}", highlight=False, markup=True)
+        if outcome.job.several and not self.quiet and outcome.written:
+            dirs = sorted({str(Path(o).parent) for o in outcome.written})
+            place = dirs[0] if len(dirs) == 1 else f"{len(dirs)} directories"
+            wrote = f"wrote {len(outcome.written)} of {outcome.job.total} files"
+            self.status.print(f"[dim]{wrote} to {place} in {outcome.seconds:.2f} s[/]")
+
+
+def _progress_bar(show: bool):
+    """The transient ``detect`` bar on stderr: files done of this rank's share, time left, the current file."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+    from convlearn.cli.render import stderr
+
+    return Progress(
+        TextColumn("[bold]detect"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeRemainingColumn(),
+        TextColumn("{task.description}"),
+        console=stderr,
+        transient=True,
+        disable=not show,
+        redirect_stdout=False,
+        redirect_stderr=False,
+    )
+
+
+def _exit_on_failures(outcome) -> None:
+    """Exit 1 when a file failed: rank 0 names the count (the failures are listed above), other ranks quietly."""
+    from convlearn.errors import ConvlearnError
+
+    if not outcome.failed:
+        return
+    if not outcome.job.is_main:
+        raise typer.Exit(1)
+    total, done = outcome.job.total, outcome.done
+    raise ConvlearnError(f"{len(outcome.failed)} of {total} files failed (listed above); the other {done} were done")
 
 
 def detect(
@@ -107,138 +225,29 @@ def detect(
     (scipy.ndimage.convolve, ImageMagick's -morphology Convolve) flips the
     kernel first, so an asymmetric kernel gives a mirrored result there.
     """
-    import json
-    import time
-    from pathlib import Path
+    from convlearn.detect import run_detect
 
-    from convlearn.cli.render import format_tensor, stderr, stdout
-    from convlearn.errors import ConvlearnError, InputError
-    from convlearn.images import STDIO, require_file
-    from convlearn.images.batch import collect_inputs, plan_outputs
-    from convlearn.kernels import parse_kernel
-
-    # The commonest mistakes (a bad kernel, a missing file) are found before
-    # torch is imported, so they fail in a fraction of a second.
-    K = parse_kernel(kernel)
-    sources = collect_inputs(images, recursive=recursive)
-    if len(sources) == 1 and sources[0].path != STDIO:
-        require_file(sources[0].path)  # one input: fail now (in a batch, each file fails on its own)
-
-    from convlearn.detect import DetectConfig, check_config, default_tag, detect_files
-
-    config = check_config(
-        DetectConfig(
+    screen = _Screen(print_=print_, table=table, json_=json_, quiet=quiet)
+    with screen:
+        outcome = run_detect(
+            inputs=images,
+            kernel=kernel,
+            output=output,
+            angle=angle,
+            recursive=recursive,
             mode=mode,
             border=border,
-            device=device,
-            scale=scale,
-            bit_depth=bit_depth,
-            max_pixels=max_pixels,
-            channels=channels,
             magnitude=magnitude,
-            angle=angle is not None,
             threshold=threshold,
             canny=canny,
             sigma=sigma,
+            channels=channels,
+            scale=scale,
+            bit_depth=bit_depth,
             fmt=fmt,
             batch_size=batch_size,
+            device=device,
+            max_pixels=max_pixels,
+            **screen.hooks(),
         )
-    )
-    texts = print_ or table or json_
-    if output is None and [s.path for s in sources] == [STDIO] and not texts:
-        output = STDIO  # a pipe in, a pipe out
-    if output == STDIO and texts:
-        raise InputError("--output - sends the image to stdout; --print, --table and --json would mix text into it")
-    if output == STDIO and sys.stdout.isatty():
-        raise InputError("Refusing to write an image to the terminal. Redirect stdout (> out.png) or give --output")
-    outputs = plan_outputs(sources, output, fmt=fmt, default_tag=None if print_ or table else default_tag(K, config))
-    angles = plan_outputs(sources, angle, fmt=fmt, what="--angle") if angle is not None else None
-    if angles is not None:
-        clash = {o for o in outputs if o not in (None, STDIO)} & {a for a in angles if a not in (None, STDIO)}
-        if clash:
-            raise InputError(f"--angle and --output both name {sorted(clash)[0]!r}; give them different paths")
-
-    several = len(sources) > 1
-    status = stderr if output == STDIO or json_ else stdout  # keep stdout clean when it carries data
-    total = len(sources)
-    # Under torchrun each rank filters its own share of the files (every output
-    # is written once, by the rank that reads its input); rank 0 tells the summary.
-    from convlearn.runtime import distributed
-    from convlearn.runtime.device import resolve_device
-
-    where = distributed.setup(resolve_device(config.device))
-    if where.active:
-        if STDIO in [s.path for s in sources] or output == STDIO:
-            raise InputError("Under torchrun, detect reads and writes files; - (stdin or stdout) is not supported")
-        sources = distributed.shard(sources, where)
-        outputs = distributed.shard(outputs, where)
-        angles = None if angles is None else distributed.shard(angles, where)
-    show_bar = several and not quiet and where.is_main and not (texts and sys.stdout.isatty() and stderr.is_terminal)
-
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
-
-    progress = Progress(
-        TextColumn("[bold]detect"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeRemainingColumn(),
-        TextColumn("{task.description}"),
-        console=stderr,
-        transient=True,
-        disable=not show_bar,
-        redirect_stdout=False,
-        redirect_stderr=False,
-    )
-    task = progress.add_task("", total=len(sources))  # this rank's share
-
-    def on_result(result, values) -> None:
-        progress.update(task, advance=1, description=result.source)
-        if json_:
-            typer.echo(json.dumps(result.to_json()))
-        if values is not None and (print_ or table):
-            if several:
-                stdout.print(f"[bold]{result.source}[/]")
-            if print_:
-                planes = values.permute(2, 0, 1) if values.dim() == 3 else values  # colour: (3, H, W), as torch shows
-                stdout.print(format_tensor(planes), markup=False)
-            if table:
-                for t in _table(values.numpy(), result.source):
-                    stdout.print(t)
-        if not several and not quiet and result.ok and result.output is not None and result.output != STDIO:
-            h, w = result.shape[:2]
-            extra = f", angle -> {result.angle_output}" if result.angle_output else ""
-            name = "<stdin>" if result.source == STDIO else result.source
-            status.print(f"[dim]{name} -> {result.output}  ({h}x{w}){extra}[/]", highlight=False)
-
-    start = time.perf_counter()
-    with progress:
-        report = detect_files(
-            sources,
-            outputs,
-            K,
-            config,
-            angle_outputs=angles,
-            on_result=on_result,
-            keep_values=print_ or table,
-        )
-    failed = [r.error for r in report.failed]
-    written = [r.output for r in report.done if r.output not in (None, STDIO)]
-    ok = len(report.done)
-    if where.active:  # every rank's results, on every rank (so all of them exit alike)
-        shares = distributed.all_gather_objects((failed, written, ok))
-        failed = [e for share in shares for e in share[0]]
-        written = [o for share in shares for o in share[1]]
-        ok = sum(share[2] for share in shares)
-    if where.is_main:
-        for error in failed:
-            stderr.print(f"[red]failed:[/] {error}", highlight=False, markup=True)
-        if several and not quiet and written:
-            dirs = sorted({str(Path(o).parent) for o in written})
-            place = dirs[0] if len(dirs) == 1 else f"{len(dirs)} directories"
-            took = time.perf_counter() - start
-            status.print(f"[dim]wrote {len(written)} of {total} files to {place} in {took:.2f} s[/]")
-    distributed.barrier()  # no rank exits (and has torchrun stop the others) before rank 0 has told
-    if failed:
-        if not where.is_main:
-            raise typer.Exit(1)  # rank 0 names the failures; every rank exits 1
-        raise ConvlearnError(f"{len(failed)} of {total} files failed (listed above); the other {ok} were done")
+    _exit_on_failures(outcome)

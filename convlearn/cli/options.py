@@ -10,7 +10,7 @@ KERNEL_HELP = (
     "'1,0,-1;2,0,-2;1,0,-1' (rows split by ';'), an ImageMagick string '3x3: ...', or a .json/.npy file."
 )
 # Pillow's Image.MAX_IMAGE_PIXELS (its decompression-bomb limit); written out
-# so that --help does not import Pillow. tests/test_cli.py checks they agree.
+# so that --help does not import Pillow. tests/cli/test_cli.py checks they agree.
 DEFAULT_MAX_PIXELS = 89_478_485
 MAX_PIXELS = typer.Option(
     DEFAULT_MAX_PIXELS,

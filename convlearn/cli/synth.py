@@ -33,25 +33,20 @@ def synth(
     The default is the notebook's 6x8 image: ones, with columns 2..5 zero.
     """
     from convlearn.cli.render import format_tensor, stdout
-    from convlearn.errors import InputError
-    from convlearn.images import write_image
-    from convlearn.synth import SynthConfig, make_image, parse_stripe
+    from convlearn.synth import run_synth
 
-    if (kernel is None) != (target is None):
-        raise InputError("--kernel and --target go together: give both to write an input/target pair")
-    config = SynthConfig(
-        pattern, height, width, None if stripe is None else parse_stripe(stripe, width), horizontal, cell, seed
+    result = run_synth(
+        output=output,
+        pattern=pattern,
+        height=height,
+        width=width,
+        stripe=stripe,
+        horizontal=horizontal,
+        cell=cell,
+        seed=seed,
+        kernel=kernel,
+        target=target,
     )
-    X = make_image(config)  # (H, W)
-    target_values = None
-    if kernel is not None:
-        from convlearn.kernels import parse_kernel
-        from convlearn.synth import make_target
-
-        target_values = make_target(X, parse_kernel(kernel))
-    write_image(output, X.numpy(), scale="clip")
-    if target_values is not None:
-        write_image(target, target_values.numpy())
     if not quiet:
-        stdout.print(format_tensor(X))
+        stdout.print(format_tensor(result.image))
         stdout.print(f"[dim]wrote {output}" + (f" and target {target}" if target else "") + "[/]")

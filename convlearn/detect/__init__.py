@@ -1,31 +1,48 @@
-"""Applying a kernel to images: the library behind ``convlearn detect``."""
+"""Applying a kernel to images: the library behind ``convlearn detect``.
 
-from convlearn.detect.pipeline import (
-    DetectConfig,
-    DetectOutput,
-    apply_kernel,
-    check_config,
-    default_tag,
-    detect_file,
-    detect_files,
-    detect_image,
-    detect_planes,
-)
-from convlearn.detect.report import (
-    BatchReport,
-    FileResult,
-)
+- :mod:`~convlearn.detect.config`: the settings (:class:`DetectConfig`) and their one check;
+- :mod:`~convlearn.detect.pipeline`: the pipeline on arrays (correlation, magnitude, Canny, thresholds);
+- :mod:`~convlearn.detect.files`: one file, or many with decoding ahead and a report per file;
+- :mod:`~convlearn.detect.report`: what happened to each file of a batch;
+- :mod:`~convlearn.detect.run`: :func:`run_detect`, the whole command from plain values.
 
-__all__ = [
-    "BatchReport",
-    "DetectConfig",
-    "DetectOutput",
-    "FileResult",
-    "apply_kernel",
-    "check_config",
-    "default_tag",
-    "detect_file",
-    "detect_files",
-    "detect_image",
-    "detect_planes",
-]
+Names are imported lazily (PEP 562): ``from convlearn.detect import run_detect``
+does not import torch, so that a bad kernel or a missing file fails at once.
+"""
+
+from __future__ import annotations
+
+import importlib
+
+# public name -> module of this package that defines it
+_EXPORTS = {
+    "DetectConfig": "config",
+    "check_config": "config",
+    "default_tag": "config",
+    "DetectOutput": "pipeline",
+    "apply_kernel": "pipeline",
+    "detect_image": "pipeline",
+    "detect_planes": "pipeline",
+    "detect_file": "files",
+    "detect_files": "files",
+    "BatchInterrupted": "report",
+    "BatchReport": "report",
+    "FileResult": "report",
+    "DetectJob": "run",
+    "DetectOutcome": "run",
+    "run_detect": "run",
+}
+
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str):
+    if name in _EXPORTS:
+        value = getattr(importlib.import_module(f"{__name__}.{_EXPORTS[name]}"), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return __all__

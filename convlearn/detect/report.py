@@ -5,9 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from convlearn.errors import Interrupted
 from convlearn.images import Source
 
-__all__ = ["BatchReport", "FileResult"]
+__all__ = ["BatchInterrupted", "BatchReport", "FileResult"]
 
 
 @dataclass
@@ -79,3 +80,11 @@ class BatchReport:
             f"Interrupted after {len(self.results)} of {len(self.sources)} files{failed}; "
             f"not done: {names or 'none'}. Every output written is complete"
         )
+
+
+class BatchInterrupted(Interrupted):
+    """Ctrl-C in a batch (exit code 130): the message names the inputs not done; ``report`` holds what was."""
+
+    def __init__(self, report: BatchReport):
+        super().__init__(report.interrupted_message())
+        self.report = report

@@ -1,4 +1,4 @@
-"""Every failure path of issue 6, end to end through the installed ``convlearn`` console script.
+"""Every failure path, end to end through the installed ``convlearn`` console script.
 
 Each case runs the real console script in a subprocess and checks:
   - the exit code (2 usage or input, 1 run time, 130 Ctrl-C);
@@ -222,7 +222,7 @@ def test_nothing_was_unpickled_and_inputs_are_intact(runs, ws):
 
 
 def test_diverging_loss_writes_the_best_kernel(runs, ws):
-    """depends on the learn helper (issue 6): divergence exits 1 *and* keeps the best kernel so far."""
+    """Divergence exits 1 *and* keeps the best kernel so far."""
     one_error_line(runs["learn-diverges"].result(), 1, "--lr")
     saved = json.loads((ws / "diverged.json").read_text())
     assert np.isfinite(np.array(saved["kernel"], dtype=float)).all()
@@ -439,7 +439,7 @@ def test_batch_output_directory_under_a_file(ws):
 
 
 def test_learn_output_that_is_an_input(tmp_path):
-    """depends on the learn helper (issue 6): learn -o must refuse to overwrite an --input or --target."""
+    """learn -o refuses to overwrite an --input or --target."""
     X = make_image().numpy()
     np.save(tmp_path / "x.npy", X)
     np.save(tmp_path / "y.npy", X[:, :-1] - X[:, 1:])
@@ -485,7 +485,7 @@ def wait_for(predicate, timeout: float, proc: subprocess.Popen) -> bool:
 
 
 def test_ctrl_c_in_a_batch_leaves_only_complete_outputs(tmp_path):
-    """depends on the detect helper (issue 6) for the summary of what was not done."""
+    """Ctrl-C in a batch: exit 130, only complete outputs, and a summary that names what was not done."""
     src, out = tmp_path / "in", tmp_path / "out"
     src.mkdir()
     image = np.random.default_rng(0).random((256, 256)).astype(np.float32)

@@ -1,0 +1,118 @@
+"""How ``detect`` filters: its settings, their one check, and the tag of default output names.
+
+Importing this module does not import torch (:func:`check_config` does), so
+:mod:`convlearn.detect.run` can take its defaults from :class:`DetectConfig`.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+from convlearn.errors import InputError, invalid_choice
+from convlearn.images import CHANNELS, DEFAULT_MAX_PIXELS, OUTPUT_FORMATS, SCALES
+from convlearn.kernels import KERNELS, Kernel
+
+__all__ = ["DetectConfig", "check_config", "default_tag"]
+
+
+@dataclass(frozen=True)
+class DetectConfig:
+    """How ``detect`` filters. Defaults are the notebook's corr2d on a luma image."""
+
+    mode: str = "valid"  # valid: the notebook's output shape
+    border: str = "zero"  # only used by mode "same"; zero: like nn.Conv2d's padding
+    device: str = "auto"  # auto: CUDA when available, else the CPU
+    scale: str = "auto"  # picture mapping for .png output, see images.SCALES
+    bit_depth: int = 8  # 8: one byte per PNG sample, what every viewer shows
+    max_pixels: int | None = DEFAULT_MAX_PIXELS  # Pillow's decompression-bomb limit
+    channels: str = "luma"  # luma: one grey plane, as the notebook's image; "each" filters R, G and B apart
+    magnitude: bool = False  # sqrt(gx² + gy²) of the kernel's gradient pair
+    angle: bool = False  # also compute atan2(gy, gx) (needs magnitude or canny)
+    threshold: float | str | None = None  # a number, "otsu", or None for the raw values
+    canny: str | tuple[float, float] | None = None  # (low, high) on the gradient magnitude, or "LOW,HIGH"
+    sigma: float = 1.0  # Canny's Gaussian: skimage.feature.canny's default
+    fmt: str = "png"  # format for stdout and for directories of outputs
+    batch_size: int = 8  # files stacked per trip to the device
+    workers: int = 2  # decoding threads; 0 decodes in the calling thread
+    max_batch_pixels: int = 1 << 25  # 32 Mi values (128 MiB of float32) per batch at most
+
+
+def _canny_pair(value: str | tuple[float, float]) -> tuple[float, float]:
+    """``--canny``'s LOW,HIGH from its text, or a pair given from Python (checked by the same rules)."""
+    from convlearn.edges import parse_canny
+
+    return parse_canny(value if isinstance(value, str) else ",".join(map(str, value)))
+
+
+def check_config(config: DetectConfig) -> DetectConfig:
+    """Check every choice at once, before any file is read.
+
+    Args:
+        config: the settings as given; ``threshold`` and ``canny`` may still be text.
+
+    Returns:
+        The config, normalised: ``threshold`` a number or ``"otsu"``, ``canny`` a ``(low, high)`` pair.
+
+    Raises:
+        InputError: a bad choice, or options that do not go together.
+
+    >>> check_config(DetectConfig(canny="0.1,0.3")).canny
+    (0.1, 0.3)
+    """
+    from convlearn.corr import BORDERS, MODES
+    from convlearn.edges import parse_threshold
+
+    c = config
+    for what, value, choices in [
+        ("mode", c.mode, MODES),
+        ("border", c.border, BORDERS),
+        ("scale", c.scale, SCALES),
+        ("channels", c.channels, CHANNELS),
+        ("format", c.fmt, OUTPUT_FORMATS),
+    ]:
+        if value not in choices:
+            raise invalid_choice(what, value, choices)
+    if c.bit_depth not in (8, 16):
+        raise invalid_choice("bit depth", c.bit_depth, ["8", "16"])
+    if c.bit_depth == 16 and c.channels == "each":
+        raise InputError("--bit-depth 16 writes one plane; with --channels each write .npy or 8-bit .png")
+    if c.batch_size < 1 or c.workers < 0:
+        raise InputError(f"Invalid batch size {c.batch_size} or workers {c.workers}; need >= 1 and >= 0")
+    threshold = None if c.threshold is None else parse_threshold(c.threshold)
+    canny = None
+    if c.canny is not None:
+        canny = _canny_pair(c.canny)
+        if c.magnitude:
+            raise InputError("--canny computes its own gradient magnitude; drop --magnitude")
+        if threshold is not None:
+            raise InputError("--canny already gives a binary edge map; drop --threshold")
+        if not math.isfinite(c.sigma) or c.sigma < 0:
+            raise InputError(f"Invalid --sigma {c.sigma}. Expected a number >= 0 (0: no smoothing)")
+    if c.angle and not (c.magnitude or canny):
+        raise InputError("--angle is the direction of a gradient pair: add --magnitude or --canny")
+    return replace(c, threshold=threshold, canny=canny)
+
+
+def default_tag(kernel: Kernel, config: DetectConfig) -> str:
+    """The ``TAG`` of default output names ``STEM_TAG.png``: what was computed.
+
+    >>> from convlearn.kernels import parse_kernel
+    >>> default_tag(parse_kernel("sobel-x"), DetectConfig(magnitude=True, threshold="otsu"))
+    'sobel-x-mag-otsu'
+    >>> default_tag(parse_kernel("3x3: 0 1 0 1 -4 1 0 1 0"), DetectConfig())
+    'magick'
+    """
+    if config.canny is not None:
+        return "canny"
+    name = kernel.name
+    if name.split(":", 1)[0] not in KERNELS and name != "inline":
+        # A kernel file gives its stem; an ImageMagick string would make a poor file name.
+        name = Path(name).stem if Path(name).suffix.lower() in (".json", ".npy") else "magick"
+    tag = name.replace(":", "-").replace(",", "-")
+    if config.magnitude:
+        tag += "-mag"
+    if config.threshold is not None:
+        tag += "-otsu" if config.threshold == "otsu" else "-bin"
+    return tag

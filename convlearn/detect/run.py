@@ -1,0 +1,184 @@
+"""``run_detect``: the whole ``convlearn detect`` from plain values, callable from Python too.
+
+It checks everything, names every output, shards the inputs under torchrun,
+filters them and gathers what every rank did. The commonest mistakes (a bad
+kernel, a missing file) are found before torch is imported, so they fail in
+a fraction of a second: this module imports torch only after those checks.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from convlearn.detect.config import DetectConfig, default_tag
+from convlearn.detect.report import BatchReport
+from convlearn.errors import InputError
+from convlearn.images import STDIO, Source, collect_inputs, plan_outputs, require_file
+from convlearn.kernels import Kernel, parse_kernel
+
+if TYPE_CHECKING:
+    from convlearn.detect.files import OnResult
+
+__all__ = ["DetectJob", "DetectOutcome", "run_detect"]
+
+
+@dataclass(frozen=True)
+class DetectJob:
+    """What :func:`run_detect` is about to do, told to ``on_start`` before the first file is read."""
+
+    total: int  # inputs, over every rank
+    share: int  # this rank's inputs (all of them outside torchrun)
+    to_stdout: bool  # the image goes to stdout, so text must go elsewhere
+    is_main: bool  # rank 0, which tells the summary (always true outside torchrun)
+
+    @property
+    def several(self) -> bool:
+        return self.total > 1
+
+
+@dataclass(frozen=True)
+class DetectOutcome:
+    """What :func:`run_detect` did, over every rank."""
+
+    job: DetectJob
+    report: BatchReport  # this rank's files, one FileResult each
+    failed: list[str]  # every rank's failure messages
+    written: list[str]  # every rank's outputs written to files
+    done: int  # files done, over every rank
+    seconds: float  # from the first file read to the results gathered
+
+
+def run_detect(
+    *,
+    inputs: Sequence[str | os.PathLike],
+    kernel: str = "edge",
+    output: str | os.PathLike | None = None,
+    angle: str | os.PathLike | None = None,
+    recursive: bool = False,
+    keep_values: bool = False,
+    text_on_stdout: bool = False,
+    on_start: Callable[[DetectJob], None] | None = None,
+    on_result: OnResult | None = None,
+    on_summary: Callable[[DetectOutcome], None] | None = None,
+    **settings: Any,
+) -> DetectOutcome:
+    """Filter image files with a kernel spec, as ``convlearn detect`` does.
+
+    Args:
+        inputs: files, directories, globs, or ``["-"]`` for one image on stdin.
+        kernel: a kernel spec (see :func:`~convlearn.kernels.parse_kernel`).
+        output: a file, a directory or ``-`` (stdout). None: ``STEM_TAG.png``
+            in the current directory (none with ``keep_values``); stdout for stdin.
+        angle: where to write the gradient direction (a directory for several inputs).
+        recursive: also read the subdirectories of directory inputs.
+        keep_values: pass each result's values to ``on_result`` (to print them).
+        text_on_stdout: the caller prints text on stdout, so the image may not go there.
+        on_start: called once the job is planned, before the first file is read.
+        on_result: called in input order with each file's result (and values).
+        on_summary: called on rank 0 with the outcome; under torchrun no rank
+            returns before it has returned.
+        settings: :class:`DetectConfig`'s fields by name (mode, border, magnitude,
+            threshold, canny, sigma, channels, scale, bit_depth, fmt, batch_size, device, max_pixels).
+
+    Returns:
+        What was done, with every rank's failures and outputs.
+
+    Raises:
+        InputError: a bad option, input or output, before any file is filtered.
+        ConvlearnError: with a single input, its own error.
+        BatchInterrupted: on Ctrl-C.
+    """
+    K = parse_kernel(kernel)
+    sources = collect_inputs(inputs, recursive=recursive)
+    if len(sources) == 1 and sources[0].path != STDIO:
+        require_file(sources[0].path)  # one input: fail now (in a batch, each file fails on its own)
+
+    from convlearn.detect.config import check_config
+
+    config = check_config(DetectConfig(**settings, angle=angle is not None))
+    output = _stdout_rules(sources, output, text_on_stdout)
+    tag = None if keep_values else default_tag(K, config)
+    outputs = plan_outputs(sources, output, fmt=config.fmt, default_tag=tag)
+    angles = _plan_angles(sources, angle, outputs, config.fmt)
+    callbacks = {"on_start": on_start, "on_result": on_result, "on_summary": on_summary}
+    return _run(sources, outputs, angles, K, config, keep_values=keep_values, **callbacks)
+
+
+def _stdout_rules(sources: list[Source], output: str | os.PathLike | None, text_on_stdout: bool):
+    """A pipe in gives a pipe out; an image on stdout goes neither with text nor to a terminal."""
+    if output is None and [s.path for s in sources] == [STDIO] and not text_on_stdout:
+        output = STDIO
+    if output == STDIO and text_on_stdout:
+        raise InputError("--output - sends the image to stdout; --print, --table and --json would mix text into it")
+    if output == STDIO and sys.stdout.isatty():
+        raise InputError("Refusing to write an image to the terminal. Redirect stdout (> out.png) or give --output")
+    return output
+
+
+def _plan_angles(
+    sources: list[Source], angle: str | os.PathLike | None, outputs: list[str | None], fmt: str
+) -> list[str | None] | None:
+    """Name the --angle outputs, none of them one of the --output files."""
+    if angle is None:
+        return None
+    angles = plan_outputs(sources, angle, fmt=fmt, what="--angle")
+    clash = {o for o in outputs if o not in (None, STDIO)} & {a for a in angles if a not in (None, STDIO)}
+    if clash:
+        raise InputError(f"--angle and --output both name {sorted(clash)[0]!r}; give them different paths")
+    return angles
+
+
+def _run(
+    sources: list[Source],
+    outputs: list[str | None],
+    angles: list[str | None] | None,
+    kernel: Kernel,
+    config: DetectConfig,
+    *,
+    keep_values: bool,
+    on_start: Callable[[DetectJob], None] | None,
+    on_result: OnResult | None,
+    on_summary: Callable[[DetectOutcome], None] | None,
+) -> DetectOutcome:
+    """Filter this rank's share of the files, gather every rank's results, tell them on rank 0."""
+    from convlearn.detect.files import FileBatch
+    from convlearn.runtime import distributed, resolve_device
+
+    device = resolve_device(config.device)
+    # Under torchrun each rank filters its own share of the files (every output
+    # is written once, by the rank that reads its input); rank 0 tells the summary.
+    where = distributed.setup(device)
+    total = len(sources)
+    if where.active:
+        if STDIO in [s.path for s in sources] or STDIO in outputs:
+            raise InputError("Under torchrun, detect reads and writes files; - (stdin or stdout) is not supported")
+        sources, outputs = distributed.shard(sources, where), distributed.shard(outputs, where)
+        angles = None if angles is None else distributed.shard(angles, where)
+    job = DetectJob(total=total, share=len(sources), to_stdout=STDIO in outputs, is_main=where.is_main)
+    if on_start is not None:
+        on_start(job)
+    start = time.perf_counter()
+    batch = FileBatch(
+        sources, outputs, kernel, config, device, angle_outputs=angles, on_result=on_result, keep_values=keep_values
+    )
+    report = batch.run()
+    failed = [r.error for r in report.failed]
+    written = [r.output for r in report.done if r.output not in (None, STDIO)]
+    shares = distributed.all_gather_objects((failed, written, len(report.done)))  # every rank's, on every rank
+    outcome = DetectOutcome(
+        job=job,
+        report=report,
+        failed=[e for share in shares for e in share[0]],
+        written=[o for share in shares for o in share[1]],
+        done=sum(share[2] for share in shares),
+        seconds=time.perf_counter() - start,
+    )
+    if where.is_main and on_summary is not None:
+        on_summary(outcome)
+    distributed.barrier()  # no rank returns (and may exit, stopping the others) before rank 0 has told
+    return outcome

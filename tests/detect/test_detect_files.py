@@ -1,0 +1,106 @@
+"""detect on files: batches with per-file failures, a single file's own error, Ctrl-C."""
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from convlearn.detect import BatchInterrupted, DetectConfig, detect_files, detect_image
+from convlearn.detect import files as detect_module
+from convlearn.errors import ImageReadError, Interrupted
+from convlearn.images import collect_inputs, plan_outputs, read_image
+from convlearn.kernels import parse_kernel
+
+CPU = DetectConfig(device="cpu")
+
+
+def _write_png(path: Path, seed: int, shape=(12, 15)) -> np.ndarray:
+    levels = np.random.default_rng(seed).integers(0, 256, shape).astype(np.uint8)
+    Image.fromarray(levels).save(path)
+    return levels.astype(np.float32) / 255
+
+
+def test_batch_with_one_broken_file(tmp_path):
+    images = {}
+    for i, name in enumerate(["a", "b", "d", "e"]):
+        images[name] = _write_png(tmp_path / f"{name}.png", i, (10, 12) if name != "e" else (7, 9))
+    (tmp_path / "c.png").write_bytes(b"\x89PNG\r\n\x1a\n broken")
+    sources = collect_inputs([str(tmp_path)])
+    outputs = plan_outputs(sources, tmp_path / "out", fmt="npy")
+    seen = []
+    K = parse_kernel("sobel-x")
+    cfg = DetectConfig(device="cpu", batch_size=2)
+    report = detect_files(sources, outputs, K, cfg, on_result=lambda r, v: seen.append(r.source))
+    assert seen == [s.path for s in sources]  # in input order
+    assert [Path(r.source).name for r in report.failed] == ["c.png"]
+    assert "c.png: not an image Pillow can read" in report.failed[0].error
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["a.npy", "b.npy", "d.npy", "e.npy"]
+    for name, X in images.items():
+        expected = detect_image(X, K, cfg).values.numpy()
+        np.testing.assert_array_equal(read_image(tmp_path / "out" / f"{name}.npy"), expected)
+    done = {Path(r.source).name: r for r in report.done}
+    assert done["e.png"].shape == (5, 7) and done["a.png"].shape == (8, 10)
+    assert done["a.png"].seconds > 0 and done["a.png"].mean == pytest.approx(float(images["a"].mean()), abs=10)
+
+
+def test_a_file_too_small_for_the_kernel_fails_alone(tmp_path):
+    _write_png(tmp_path / "big.png", 0, (12, 12))
+    _write_png(tmp_path / "tiny.png", 1, (2, 2))
+    sources = collect_inputs([str(tmp_path)])
+    report = detect_files(sources, [None, None], parse_kernel("box:5"), CPU)
+    assert [Path(r.source).name for r in report.done] == ["big.png"]
+    assert "Kernel 5x5 is larger than the image 2x2" in report.failed[0].error
+
+
+def test_single_input_raises_its_own_error(tmp_path):
+    sources = collect_inputs([str(tmp_path / "gone.png")])
+    with pytest.raises(ImageReadError, match="does not exist"):
+        detect_files(sources, [None], parse_kernel("edge"), CPU)
+
+
+def test_ctrl_c_in_the_middle_leaves_only_complete_files(tmp_path, monkeypatch):
+    for i in range(6):
+        _write_png(tmp_path / f"im{i}.png", i)
+    sources = collect_inputs([str(tmp_path)])
+    outputs = plan_outputs(sources, tmp_path / "out")
+    real_read = detect_module.read_input
+
+    def read(path, **kwargs):
+        if Path(path).name == "im3.png":
+            raise KeyboardInterrupt
+        return real_read(path, **kwargs)
+
+    monkeypatch.setattr(detect_module, "read_input", read)
+    cfg = DetectConfig(device="cpu", batch_size=1, workers=0)
+    with pytest.raises(Interrupted) as info:
+        detect_files(sources, outputs, parse_kernel("edge"), cfg)
+    message = str(info.value)
+    assert message.startswith("Interrupted after 3 of 6 files; not done: ")
+    assert all(f"im{i}.png" in message for i in (3, 4, 5)) and "im0.png" not in message
+    assert info.value.exit_code == 130 and isinstance(info.value, BatchInterrupted)
+    assert info.value.report.not_done == [s.path for s in sources[3:]]
+    written = sorted(p.name for p in (tmp_path / "out").iterdir())
+    assert written == ["im0.png", "im1.png", "im2.png"]  # no half-written or temporary files
+    for name in written:
+        assert read_image(tmp_path / "out" / name).shape == (12, 14)
+
+
+def test_ctrl_c_during_a_write_leaves_no_partial_file(tmp_path, monkeypatch):
+    for i in range(3):
+        _write_png(tmp_path / f"im{i}.png", i)
+    sources = collect_inputs([str(tmp_path)])
+    outputs = plan_outputs(sources, tmp_path / "out")
+    import convlearn.images.files as files
+
+    real_replace = files.os.replace
+
+    def replace(src, dst):
+        if Path(dst).name == "im1.png":
+            raise KeyboardInterrupt  # the second file is fully written to its temporary name, not yet in place
+        return real_replace(src, dst)
+
+    monkeypatch.setattr(files.os, "replace", replace)
+    with pytest.raises(Interrupted, match="after 1 of 3 files; not done: .*im1.png"):
+        detect_files(sources, outputs, parse_kernel("edge"), DetectConfig(device="cpu", batch_size=4))
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["im0.png"]
