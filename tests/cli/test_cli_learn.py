@@ -224,7 +224,13 @@ def test_sigint_to_the_console_script_saves_the_kernel(tmp_path):
     out = tmp_path / "k.json"
     args = ["learn", "-i", str(x), "-t", str(y), "--kernel-size", "3x3", "--epochs", "10000000", "--lr", "1e-9"]
     args += ["-o", str(out)]
-    proc = subprocess.Popen([*cli_exe(), *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    proc = subprocess.Popen(
+        [*cli_exe(), *args],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        # Take Ctrl-C as Python does, even when the test run itself ignores it (a background job).
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+    )
     try:
         first = proc.stdout.readline()  # "sgd: step ..." comes just before the first epoch
         assert first.startswith(b"sgd: step "), first + proc.stderr.read()

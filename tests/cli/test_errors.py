@@ -464,7 +464,7 @@ def test_unwritable_output_directory(ws, tmp_path):
 
 
 # Ctrl-C, last: it times its signal, so it runs after the pool has drained. Ctrl-C in learn
-# (the kernel so far is written, exit 130) is tested in tests/test_cli_learn.py
+# (the kernel so far is written, exit 130) is tested in tests/cli/test_cli_learn.py
 # (test_sigint_to_the_console_script_saves_the_kernel).
 
 

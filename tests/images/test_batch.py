@@ -1,4 +1,4 @@
-"""convlearn.images.batch: input collection, output planning, prefetching and batching."""
+"""Many files through convlearn.images: input collection, output planning, prefetching and batching."""
 
 from pathlib import Path
 
@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from convlearn.errors import ImageReadError, InputError
-from convlearn.images.batch import Source, collect_inputs, group_batches, plan_outputs, prefetch
+from convlearn.images import Source, collect_inputs, group_batches, plan_outputs, prefetch
 
 
 def test_collect_inputs_files_dirs_globs(tmp_path):
@@ -89,7 +89,7 @@ def test_prefetch_keeps_order_and_failures():
 
 
 def test_group_batches_by_shape_and_size():
-    from convlearn.images.batch import Loaded
+    from convlearn.images import Loaded
 
     items = [
         Loaded(i, Source(str(i), Path(str(i))), np.zeros(shape), err)
