@@ -205,6 +205,9 @@ def detect(
         "auto", "--scale", help="PNG mapping: auto, clip, signed (0 -> mid-grey), abs or minmax."
     ),
     bit_depth: int = typer.Option(8, "--bit-depth", help="PNG bit depth: 8 or 16 (16: one plane)."),
+    png_compression: int = typer.Option(
+        1, "--png-compression", min=0, max=9, help="PNG zlib level: 0 (none) to 9 (smallest); 1 is OpenCV's, fast."
+    ),
     fmt: str = typer.Option("png", "--format", "-f", help="Output type for stdout and directories: png, tif or npy."),
     print_: bool = typer.Option(False, "--print", help="Print the result tensor, as the notebook does."),
     table: bool = typer.Option(
@@ -244,6 +247,7 @@ def detect(
             channels=channels,
             scale=scale,
             bit_depth=bit_depth,
+            png_compression=png_compression,
             fmt=fmt,
             batch_size=batch_size,
             device=device,

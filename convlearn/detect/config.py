@@ -11,7 +11,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from convlearn.errors import InputError, invalid_choice
-from convlearn.images import CHANNELS, DEFAULT_MAX_PIXELS, OUTPUT_FORMATS, SCALES
+from convlearn.images import CHANNELS, DEFAULT_MAX_PIXELS, OUTPUT_FORMATS, PNG_COMPRESSION, SCALES
 from convlearn.kernels import KERNELS, Kernel
 
 __all__ = ["DetectConfig", "check_config", "default_tag"]
@@ -26,6 +26,7 @@ class DetectConfig:
     device: str = "auto"  # auto: CUDA when available, else the CPU
     scale: str = "auto"  # picture mapping for .png output, see images.SCALES
     bit_depth: int = 8  # 8: one byte per PNG sample, what every viewer shows
+    png_compression: int = PNG_COMPRESSION  # zlib level of PNG output; 1: OpenCV's default, fast
     max_pixels: int | None = DEFAULT_MAX_PIXELS  # Pillow's decompression-bomb limit
     channels: str = "luma"  # luma: one grey plane, as the notebook's image; "each" filters R, G and B apart
     magnitude: bool = False  # sqrt(gx² + gy²) of the kernel's gradient pair
@@ -76,6 +77,8 @@ def check_config(config: DetectConfig) -> DetectConfig:
             raise invalid_choice(what, value, choices)
     if c.bit_depth not in (8, 16):
         raise invalid_choice("bit depth", c.bit_depth, ["8", "16"])
+    if c.png_compression not in range(10):
+        raise invalid_choice("PNG compression", c.png_compression, [str(n) for n in range(10)])
     if c.bit_depth == 16 and c.channels == "each":
         raise InputError("--bit-depth 16 writes one plane; with --channels each write .npy or 8-bit .png")
     if c.batch_size < 1 or c.workers < 0:

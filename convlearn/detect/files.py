@@ -1,15 +1,19 @@
-"""``detect`` on files: read, filter and write one file, or many with decoding ahead.
+"""``detect`` on files: read, filter and write one file, or many as a pipeline.
 
-:func:`detect_files` decodes the next files on background threads while the
-device filters the current batch, and reports each file's fate instead of
-stopping at the first failure.
+:func:`detect_files` overlaps three stages: the next files decode on background
+threads, the device filters the current batch, and the results before it encode
+on other threads (Pillow, zlib and torch release the GIL). Only a few files are
+in flight at once, so memory stays bounded; the files are written, and reported,
+in input order, each file's fate on its own instead of stopping at the first failure.
 """
 
 from __future__ import annotations
 
 import os
 import time
+from collections import deque
 from collections.abc import Callable, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 
 import numpy as np
 import torch
@@ -19,6 +23,7 @@ from convlearn.detect.pipeline import DetectOutput, detect_batch, detect_checked
 from convlearn.detect.report import BatchInterrupted, BatchReport, FileResult
 from convlearn.errors import ConvlearnError, InputError
 from convlearn.images import Loaded, Source, group_batches, prefetch, read_input, write_output
+from convlearn.images.stdio import encode_output, write_encoded
 from convlearn.kernels import Kernel
 from convlearn.runtime import resolve_device
 
@@ -26,6 +31,13 @@ __all__ = ["FileBatch", "detect_file", "detect_files"]
 
 #: Called in input order with each file's result and (when kept) its values on the CPU.
 OnResult = Callable[[FileResult, torch.Tensor | None], None]
+#: Results encoding at once on their own threads, beyond those waiting to be written.
+ENCODERS = 2
+
+
+def _encoding(cfg: DetectConfig) -> dict:
+    """write_output's settings from the config."""
+    return {"scale": cfg.scale, "bit_depth": cfg.bit_depth, "fmt": cfg.fmt, "png_compression": cfg.png_compression}
 
 
 def detect_file(
@@ -40,7 +52,7 @@ def detect_file(
     X = read_input(path, channels=cfg.channels, max_pixels=cfg.max_pixels)
     Y = detect_checked(X, kernel, cfg).values.cpu()
     if output is not None:
-        write_output(output, Y.numpy(), scale=cfg.scale, bit_depth=cfg.bit_depth, fmt=cfg.fmt)
+        write_output(output, Y.numpy(), **_encoding(cfg))
     return Y
 
 
@@ -94,8 +106,7 @@ def _message(source: str, e: BaseException) -> str:
 
 
 def _stats(values: np.ndarray) -> tuple[float, float, float]:
-    v = values.astype(np.float64, copy=False)
-    return float(v.min()), float(v.max()), float(v.mean())
+    return float(values.min()), float(values.max()), float(values.mean(dtype=np.float64))
 
 
 class FileBatch:
@@ -126,9 +137,12 @@ class FileBatch:
         self.report = BatchReport(self.sources)
 
     def run(self) -> BatchReport:
-        """Filter every file, in batches, while the next ones decode; returns the report."""
+        """Filter every file, in batches, while the next ones decode and the last ones encode; returns the report."""
         cfg = self.config
-        stream = prefetch(self.sources, self._load, workers=0 if self.single else cfg.workers, depth=2 * cfg.batch_size)
+        workers = 0 if self.single else cfg.workers
+        stream = prefetch(self.sources, self._load, workers=workers, depth=cfg.batch_size + workers)
+        self._pending: deque[tuple[Loaded, torch.Tensor, torch.Tensor | None, float, Future]] = deque()
+        self._encoder = None if self.single else ThreadPoolExecutor(ENCODERS, thread_name_prefix="convlearn-encode")
         try:
             for group in group_batches(
                 stream, max_items=cfg.batch_size, max_pixels=cfg.max_batch_pixels, shape_of=np.shape
@@ -137,11 +151,18 @@ class FileBatch:
                     self._fail(group[0], group[0].error, group[0].seconds)
                 else:
                     self._run(group)
+            self._drain(0)
         except KeyboardInterrupt:
             stream.close()
+            try:
+                self._drain(0)  # the files already filtered are written and reported
+            except KeyboardInterrupt:
+                pass
             raise BatchInterrupted(self.report) from None
         finally:
             stream.close()
+            if self._encoder is not None:
+                self._encoder.shutdown(wait=True, cancel_futures=True)
         return self.report
 
     def _load(self, source: Source) -> np.ndarray:
@@ -153,7 +174,11 @@ class FileBatch:
             self.on_result(result, values if self.keep_values else None)
 
     def _fail(self, item: Loaded, error: BaseException, seconds: float) -> None:
-        """A file's failure: raised alone, reported in a batch."""
+        """A file's failure, after the files before it: raised alone, reported in a batch."""
+        self._drain(0)
+        self._failed(item, error, seconds)
+
+    def _failed(self, item: Loaded, error: BaseException, seconds: float) -> None:
         if self.single:
             raise error
         self._record(FileResult(item.source.path, error=_message(item.source.path, error), seconds=seconds))
@@ -175,7 +200,8 @@ class FileBatch:
             self._finish(it, out, k, share)
 
     def _compute(self, items: list[Loaded]) -> DetectOutput:
-        out = detect_batch(np.stack([it.value for it in items]), self.kernel, self.config, self.device)
+        images = items[0].value[None] if len(items) == 1 else np.stack([it.value for it in items])
+        out = detect_batch(images, self.kernel, self.config, self.device)
         return DetectOutput(
             out.values.cpu(),
             None if out.angle is None else out.angle.cpu(),
@@ -183,35 +209,59 @@ class FileBatch:
         )
 
     def _finish(self, item: Loaded, out: DetectOutput, k: int, share: float) -> None:
-        """Write one file's result (and angle) and record it."""
-        cfg = self.config
-        t0 = time.perf_counter()
+        """Queue one file's result (and angle) for encoding; write and record those ready, in order."""
         values = out.values[k]
-        array = values.numpy()
+        angle = out.angle[k] if out.angle is not None and self.angles[item.index] is not None else None
+        threshold = None if out.threshold is None else out.threshold[k]
+        if self._encoder is not None:
+            job = self._encoder.submit(self._encode, item, values, angle)
+        else:
+            job = Future()
+            try:
+                job.set_result(self._encode(item, values, angle))
+            except Exception as e:
+                job.set_exception(e)
+        self._pending.append((item, values, threshold, share, job))
+        self._drain(ENCODERS)
+
+    def _encode(self, item: Loaded, values: torch.Tensor, angle: torch.Tensor | None) -> tuple:
+        """The bytes of one file's output and angle (None where not written), and the seconds it took."""
+        t0 = time.perf_counter()
+        cfg = self.config
         target, angle_target = self.outputs[item.index], self.angles[item.index]
-        written = angle_written = None
-        try:
-            if target is not None:
-                written = write_output(target, array, scale=cfg.scale, bit_depth=cfg.bit_depth, fmt=cfg.fmt)
-            if angle_target is not None and out.angle is not None:
-                angle_written = write_output(angle_target, out.angle[k].numpy(), scale="auto", fmt=cfg.fmt)
-        except Exception as e:
-            self._fail(item, e, item.seconds + share + time.perf_counter() - t0)
-            return
-        lo, hi, mean = _stats(array)
-        threshold = None
-        if out.threshold is not None:
-            ts = [float(t) for t in out.threshold[k]]
-            threshold = ts[0] if len(ts) == 1 else ts
-        result = FileResult(
-            item.source.path,
-            output=written,
-            angle_output=angle_written,
-            shape=tuple(array.shape),
-            min=lo,
-            max=hi,
-            mean=mean,
-            threshold=threshold,
-            seconds=item.seconds + share + time.perf_counter() - t0,
-        )
-        self._record(result, values)
+        data = None if target is None else encode_output(target, values.numpy(), **_encoding(cfg))
+        angle_data = None
+        if angle is not None:  # radians: an 8-bit picture in the auto scale
+            settings = _encoding(cfg) | {"scale": "auto", "bit_depth": 8}
+            angle_data = encode_output(angle_target, angle.numpy(), **settings)
+        return data, angle_data, time.perf_counter() - t0
+
+    def _drain(self, keep: int) -> None:
+        """Write and record the oldest results, in input order, until at most ``keep`` are still encoding."""
+        while len(self._pending) > keep:
+            item, values, threshold, share, job = self._pending.popleft()
+            t0 = time.perf_counter()
+            try:
+                data, angle_data, encoding = job.result()
+                written = None if data is None else write_encoded(self.outputs[item.index], data)
+                angle_written = None if angle_data is None else write_encoded(self.angles[item.index], angle_data)
+            except KeyboardInterrupt:
+                self._pending.clear()  # Ctrl-C during a write: nothing after it is written
+                raise
+            except Exception as e:
+                self._failed(item, e, item.seconds + share + time.perf_counter() - t0)
+                continue
+            lo, hi, mean = _stats(values.numpy())
+            ts = None if threshold is None else [float(t) for t in threshold]
+            result = FileResult(
+                item.source.path,
+                output=written,
+                angle_output=angle_written,
+                shape=tuple(values.shape),
+                min=lo,
+                max=hi,
+                mean=mean,
+                threshold=None if ts is None else ts[0] if len(ts) == 1 else ts,
+                seconds=item.seconds + share + encoding + time.perf_counter() - t0,
+            )
+            self._record(result, values)

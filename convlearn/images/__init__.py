@@ -25,8 +25,10 @@ from convlearn.images.decode import (
 from convlearn.images.encode import (
     IMAGE_SUFFIXES,
     OUTPUT_FORMATS,
+    PNG_COMPRESSION,
     SCALES,
     encode_image,
+    encode_png,
     to_picture,
     write_image,
 )
@@ -61,6 +63,7 @@ __all__ = [
     "INPUT_SUFFIXES",
     "LUMA",
     "OUTPUT_FORMATS",
+    "PNG_COMPRESSION",
     "SCALES",
     "STDIO",
     "Decoded",
@@ -72,6 +75,7 @@ __all__ = [
     "decode_image",
     "decode_with_levels",
     "encode_image",
+    "encode_png",
     "group_batches",
     "integer_range",
     "make_output_dir",

@@ -7,14 +7,16 @@ from __future__ import annotations
 
 import os
 import sys
+from pathlib import Path
 
 import numpy as np
 
 from convlearn.errors import ImageReadError, OutputError, invalid_choice
 from convlearn.images.decode import DEFAULT_MAX_PIXELS, decode_image, read_image
-from convlearn.images.encode import OUTPUT_FORMATS, encode_image, write_image
+from convlearn.images.encode import OUTPUT_FORMATS, PNG_COMPRESSION, encode_image
+from convlearn.images.files import write_bytes
 
-__all__ = ["STDIO", "read_input", "write_output"]
+__all__ = ["STDIO", "encode_output", "read_input", "write_encoded", "write_output"]
 
 #: The path that means stdin for inputs and stdout for outputs.
 STDIO = "-"
@@ -48,6 +50,7 @@ def write_output(
     scale: str = "auto",
     bit_depth: int = 8,
     fmt: str = "png",
+    png_compression: int = PNG_COMPRESSION,
 ) -> str:
     """:func:`~convlearn.images.write_image`, or the encoded bytes on stdout when ``target`` is ``-``.
 
@@ -58,15 +61,39 @@ def write_output(
         bit_depth: 8 or 16 (PNG only).
         fmt: the format for stdout, one of :data:`~convlearn.images.OUTPUT_FORMATS`
             (a path's suffix picks its own).
+        png_compression: zlib level 0-9 of a PNG.
 
     Returns:
         The target, as text.
     """
+    data = encode_output(target, values, scale=scale, bit_depth=bit_depth, fmt=fmt, png_compression=png_compression)
+    return write_encoded(target, data)
+
+
+def encode_output(
+    target: str | os.PathLike,
+    values: np.ndarray,
+    *,
+    scale: str = "auto",
+    bit_depth: int = 8,
+    fmt: str = "png",
+    png_compression: int = PNG_COMPRESSION,
+) -> bytes:
+    """The bytes :func:`write_output` writes to ``target`` (arguments as there), for encoding apart from writing."""
     if str(target) != STDIO:
-        return str(write_image(target, values, scale=scale, bit_depth=bit_depth))
-    if fmt not in OUTPUT_FORMATS:
+        suffix = Path(target).suffix
+    elif fmt not in OUTPUT_FORMATS:
         raise invalid_choice("format", fmt, OUTPUT_FORMATS)
-    data = encode_image(values, f".{fmt}", scale=scale, bit_depth=bit_depth)
+    else:
+        suffix = f".{fmt}"
+    return encode_image(values, suffix, scale=scale, bit_depth=bit_depth, png_compression=png_compression)
+
+
+def write_encoded(target: str | os.PathLike, data: bytes) -> str:
+    """Write encoded bytes to ``target`` (atomically), or to stdout when it is ``-``; returns the target as text."""
+    if str(target) != STDIO:
+        write_bytes(Path(target), data)
+        return str(Path(target))
     stream = getattr(sys.stdout, "buffer", sys.stdout)
     try:
         stream.write(data)
