@@ -16,6 +16,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
+import numpy as np
 import torch
 import torch.nn.functional as F
 
@@ -129,14 +130,30 @@ def _edges(cand: torch.Tensor, node: torch.Tensor) -> tuple[torch.Tensor, torch.
     return torch.cat([u, v]), torch.cat([v, u])
 
 
+def _hysteresis_label(cand: torch.Tensor, seeds: torch.Tensor) -> torch.Tensor:
+    """:func:`hysteresis` on the CPU: label the 8-connected components of each plane, keep those with a seed."""
+    from scipy import ndimage
+
+    connect = np.zeros((3, 3, 3), dtype=bool)
+    connect[1] = True  # 8-connected within a plane, never across planes
+    labels, count = ndimage.label(cand.numpy(), structure=connect)  # (N, H, W), 0 off the candidates
+    lit = np.zeros(count + 1, dtype=bool)
+    lit[labels[seeds.numpy()]] = True  # components that hold a seed
+    lit[0] = False
+    return torch.from_numpy(lit[labels])
+
+
 def hysteresis(strong: torch.Tensor, weak: torch.Tensor) -> torch.Tensor:
     """The weak pixels 8-connected, through weak pixels, to a strong one.
 
-    The candidates' connected components are found in parallel, in the manner
-    of FastSV (Zhang, Azad and Hu, 2020): each pixel points at a parent; every
-    round hooks trees onto the smallest parent across each edge and halves the
-    paths (pointer jumping), so components merge in a few dozen rounds rather
-    than one round per pixel of their length. A component is kept when any of
+    On the CPU the candidates' connected components are labelled by
+    ``scipy.ndimage.label`` (one pass in C: 0.08 s on a 12 MP photo and 0.2 s
+    on 12 MP of noise, where the parallel method below takes 0.4 s and 11 s).
+    On CUDA they are found in parallel, in the manner of FastSV (Zhang, Azad
+    and Hu, 2020): each pixel points at a parent; every round hooks trees onto
+    the smallest parent across each edge and halves the paths (pointer
+    jumping), so components merge in a few dozen rounds rather than one round
+    per pixel of their length. A component is kept when any of
     its pixels is strong.
 
     Args:
@@ -157,9 +174,16 @@ def hysteresis(strong: torch.Tensor, weak: torch.Tensor) -> torch.Tensor:
     shape = weak.shape
     cand = (weak | strong).reshape(-1, *shape[-2:])  # (N, H, W)
     seeds = strong.reshape(cand.shape) & cand
+    if cand.device.type == "cpu":
+        return _hysteresis_label(cand, seeds).reshape(shape)
+    return _hysteresis_parallel(cand, seeds).reshape(shape)
+
+
+def _hysteresis_parallel(cand: torch.Tensor, seeds: torch.Tensor) -> torch.Tensor:
+    """:func:`hysteresis` on any device, by parallel hooking and pointer jumping (see there)."""
     M = int(cand.sum())
     if M == 0:
-        return torch.zeros(shape, dtype=torch.bool, device=cand.device)
+        return torch.zeros(cand.shape, dtype=torch.bool, device=cand.device)
     node = torch.full(cand.shape, -1, dtype=torch.long, device=cand.device)
     node[cand] = torch.arange(M, device=cand.device)  # candidate pixels numbered 0..M-1
     u, v = _edges(cand, node)  # (E,) each, both directions
@@ -180,7 +204,7 @@ def hysteresis(strong: torch.Tensor, weak: torch.Tensor) -> torch.Tensor:
     lit[f[node[seeds]]] = True  # components that hold a seed
     out = torch.zeros(cand.shape, dtype=torch.bool, device=cand.device)
     out[cand] = lit[f]
-    return out.reshape(shape)
+    return out
 
 
 def canny_parts(X: torch.Tensor, low: float, high: float, sigma: float = 1.0) -> CannyResult:

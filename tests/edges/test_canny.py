@@ -168,3 +168,16 @@ def test_canny_and_otsu_on_cuda_match_cpu(cv2):
     gpu = canny(X.cuda(), 0.05, 0.15).cpu()
     assert (cpu == gpu).float().mean() > 0.999
     assert float(otsu_threshold(X.cuda())) == pytest.approx(float(otsu_threshold(X)), abs=1e-6)
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_hysteresis_paths_agree(seed):
+    """The CPU's labelling and the parallel method (CUDA's) keep the same pixels, planes apart."""
+    from convlearn.edges.canny import _hysteresis_label, _hysteresis_parallel
+
+    g = torch.Generator().manual_seed(seed)
+    cand = torch.rand(3, 40, 50, generator=g) < 0.45  # near the percolation threshold: long components
+    seeds = cand & (torch.rand(3, 40, 50, generator=g) < 0.02)
+    a, b = _hysteresis_label(cand, seeds), _hysteresis_parallel(cand, seeds)
+    assert torch.equal(a, b)
+    assert 0 < int(a.sum()) < int(cand.sum())
