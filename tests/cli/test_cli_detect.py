@@ -192,3 +192,22 @@ def test_npy_to_stdout(tmp_path):
     assert result.exit_code == 0
     values = np.load(io.BytesIO(result.stdout_bytes))
     assert values[0].tolist() == [0, 1, 0, 0, 0, -1, 0]
+
+
+def test_png_compression_changes_the_bytes_not_the_pixels(tmp_path):
+    levels = np.random.default_rng(5).integers(0, 256, (30, 40)).astype(np.uint8)
+    Image.fromarray(levels).save(tmp_path / "in.png")
+    for level in ("0", "9"):
+        args = ["detect", str(tmp_path / "in.png"), "-k", "sobel-x", "-o", str(tmp_path / f"out{level}.png")]
+        result = runner.invoke(app, [*args, "--png-compression", level], catch_exceptions=False)
+        assert result.exit_code == 0, result.output
+    stored, packed = (tmp_path / "out0.png").read_bytes(), (tmp_path / "out9.png").read_bytes()
+    assert len(stored) > len(packed)
+    np.testing.assert_array_equal(
+        np.asarray(Image.open(tmp_path / "out0.png")), np.asarray(Image.open(tmp_path / "out9.png"))
+    )
+
+
+def test_png_compression_out_of_range_exits_2(tmp_path):
+    result = run_cli("detect", str(tmp_path / "in.png"), "--png-compression", "10")
+    assert result.returncode == 2 and b"--png-compression" in result.stderr

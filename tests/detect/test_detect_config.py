@@ -21,6 +21,7 @@ from convlearn.kernels import parse_kernel
         ({"channels": "rgb"}, "Invalid channels 'rgb'. Expected one of: luma, each"),
         ({"threshold": "median"}, "Invalid threshold 'median'"),
         ({"fmt": "gif"}, "Invalid format 'gif'"),
+        ({"png_compression": 10}, "Invalid PNG compression 10. Expected one of: 0, 1, 2"),
     ],
 )
 def test_bad_configs(overrides, message):

@@ -104,3 +104,22 @@ def test_ctrl_c_during_a_write_leaves_no_partial_file(tmp_path, monkeypatch):
     with pytest.raises(Interrupted, match="after 1 of 3 files; not done: .*im1.png"):
         detect_files(sources, outputs, parse_kernel("edge"), DetectConfig(device="cpu", batch_size=4))
     assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["im0.png"]
+
+
+@pytest.mark.parametrize(("batch_size", "workers"), [(3, 2), (1, 2), (8, 0)])
+def test_pipelined_batch_equals_one_by_one(tmp_path, batch_size, workers):
+    from convlearn.detect import detect_file
+
+    for i in range(7):
+        _write_png(tmp_path / f"im{i}.png", i, (20, 24) if i != 4 else (16, 18))
+    sources = collect_inputs([str(tmp_path)])
+    outputs = plan_outputs(sources, tmp_path / "out")
+    cfg = DetectConfig(device="cpu", batch_size=batch_size, workers=workers, canny="0.1,0.3")
+    seen = []
+    report = detect_files(sources, outputs, parse_kernel("edge"), cfg, on_result=lambda r, v: seen.append(r.source))
+    assert seen == [s.path for s in sources] and len(report.done) == 7
+    for s in sources:
+        alone = tmp_path / f"alone_{Path(s.path).name}"
+        detect_file(s.path, alone, parse_kernel("edge"), cfg)
+        got = np.asarray(Image.open(tmp_path / "out" / Path(s.path).name))
+        np.testing.assert_array_equal(got, np.asarray(Image.open(alone)))

@@ -1,11 +1,13 @@
 """Writing images: picture scales, 8- and 16-bit levels, exact float files, every format round-tripped."""
 
+import io
+
 import numpy as np
 import pytest
 from PIL import Image
 
 from convlearn.errors import InputError
-from convlearn.images import LUMA, read_image, to_picture, write_image
+from convlearn.images import LUMA, encode_image, read_image, to_picture, write_image
 
 
 def test_png_signed_picture(tmp_path):
@@ -107,3 +109,25 @@ def test_float_tiff_is_32bit(tmp_path):
     with Image.open(tmp_path / "a.tif") as image:
         assert image.mode == "F"
     np.testing.assert_array_equal(read_image(tmp_path / "a.tif"), values)
+
+
+@pytest.mark.parametrize("level", range(10))
+@pytest.mark.parametrize(("shape", "dtype"), [((9, 11), np.uint8), ((9, 11, 3), np.uint8), ((9, 11), np.uint16)])
+def test_png_every_compression_level_keeps_the_levels(level, shape, dtype):
+    from convlearn.images import encode_png
+
+    levels = np.random.default_rng(level).integers(0, np.iinfo(dtype).max + 1, shape).astype(dtype)
+    with Image.open(io.BytesIO(encode_png(levels, level))) as image:
+        np.testing.assert_array_equal(np.asarray(image).astype(np.int64), levels.astype(np.int64))
+
+
+def test_png_compression_level_sets_the_size():
+    from convlearn.images import encode_png
+
+    levels = np.tile(np.arange(64, dtype=np.uint8), (64, 1))
+    assert len(encode_png(levels, 0)) > 64 * 64 > len(encode_png(levels, 1)) >= len(encode_png(levels, 9))
+
+
+def test_png_compression_out_of_range_message():
+    with pytest.raises(InputError, match="^Invalid PNG compression 10. Expected one of: 0, 1, 2"):
+        encode_image(np.zeros((2, 2)), ".png", png_compression=10)
