@@ -1,0 +1,166 @@
+"""``convlearn detect DIR -o OUT`` end to end on 12 MP JPEG photos, against an OpenCV script and ImageMagick.
+
+The photos are made here: smooth colour gradients, filled shapes, a blur and
+sensor noise, saved as JPEG at quality 90 (4000x3000). Each command runs as a
+subprocess over the whole folder, start-up included, and the time is divided
+by the number of photos; the table shows the median of ``--repeats`` runs and
+the ratio to the OpenCV script in the same run.
+
+- sobel-x: ``convlearn detect DIR -k sobel-x -o OUT``, against ``cv2.imread``
+  grey, ``cv2.filter2D`` in float, the signed map to 8-bit, ``cv2.imwrite`` PNG;
+  and ImageMagick's ``convert -morphology Convolve`` when installed.
+- canny: ``convlearn detect DIR --canny 0.1,0.3 -o OUT``, against
+  ``cv2.GaussianBlur`` and ``cv2.Canny(L2gradient=True)``.
+
+Also prints the peak memory (RSS) of one 12 MP ``detect``.
+
+Run: ``python benchmarks/bench_e2e.py [--photos 6] [--repeats 3]`` (needs cv2).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+from PIL import Image, ImageDraw, ImageFilter
+
+EXE = shutil.which("convlearn", path=os.path.dirname(sys.executable)) or "convlearn"
+OPENCV_SCRIPT = r"""
+import sys, glob, os
+import cv2, numpy as np
+mode, src, dst = sys.argv[1:4]
+k = np.array([[-1, 0, 1], [-2, 0, 2], [-1, 0, 1]], np.float32)
+for f in sorted(glob.glob(os.path.join(src, "*.jpg"))):
+    g = cv2.imread(f, cv2.IMREAD_GRAYSCALE)
+    if mode == "sobel-x":
+        y = cv2.filter2D(g.astype(np.float32) / 255, -1, k, borderType=cv2.BORDER_CONSTANT)
+        o = np.rint((0.5 + 0.5 * y / (np.abs(y).max() or 1)) * 255).astype(np.uint8)
+    else:
+        o = cv2.Canny(cv2.GaussianBlur(g, (7, 7), 1.0), 25.5, 76.5, L2gradient=True)
+    cv2.imwrite(os.path.join(dst, os.path.basename(f)[:-4] + ".png"), o)
+"""
+
+
+def make_photo(seed: int, width: int = 4000, height: int = 3000) -> Image.Image:
+    """A photo-like scene: colour gradients, filled shapes, a slight blur and Gaussian noise."""
+    rng = np.random.default_rng(seed)
+    y, x = np.mgrid[0:height, 0:width].astype(np.float32)
+    base = np.stack([0.5 + 0.3 * np.sin(x / (700 + 100 * c) + y / (900 - 50 * c) + seed + c) for c in range(3)], -1)
+    image = Image.fromarray((base * 255).astype(np.uint8))
+    draw = ImageDraw.Draw(image)
+    for _ in range(60):
+        x0, y0, s = int(rng.integers(0, width)), int(rng.integers(0, height)), int(rng.integers(50, 700))
+        colour = tuple(int(v) for v in rng.integers(0, 256, 3))
+        if rng.random() < 0.5:
+            draw.ellipse([x0, y0, x0 + s, y0 + s * rng.uniform(0.5, 1.5)], fill=colour)
+        else:
+            corners = [(x0 + int(rng.integers(-s, s)), y0 + int(rng.integers(-s, s))) for _ in range(3 + seed % 3)]
+            draw.polygon(corners, fill=colour)
+    image = image.filter(ImageFilter.GaussianBlur(2))
+    noisy = np.asarray(image).astype(np.float32) + rng.normal(0, 6, (height, width, 1)).astype(np.float32)
+    return Image.fromarray(np.clip(noisy, 0, 255).astype(np.uint8))
+
+
+def timed(cmd: list[str]) -> float:
+    t0 = time.perf_counter()
+    subprocess.run(cmd, check=True, capture_output=True)
+    return time.perf_counter() - t0
+
+
+def imagemagick() -> str | None:
+    """``convert``, when it is ImageMagick's (some machines carry a stand-in of that name)."""
+    exe = shutil.which("convert")
+    if exe is None:
+        return None
+    probe = subprocess.run([exe, "-version"], capture_output=True, text=True)
+    return exe if probe.returncode == 0 and "ImageMagick" in probe.stdout else None
+
+
+def commands(task: str, src: Path, dst: Path, photos: list[Path]) -> dict[str, list[list[str]]]:
+    """Each tool's commands for the whole folder."""
+    flags = ["-k", "sobel-x"] if task == "sobel-x" else ["--canny", "0.1,0.3"]
+    out = {
+        "convlearn": [[EXE, "detect", str(src), *flags, "-o", str(dst / "convlearn"), "-q"]],
+        "opencv": [[sys.executable, "-c", OPENCV_SCRIPT, task, str(src), str(dst / "opencv")]],
+    }
+    magick = imagemagick()
+    if magick and task == "sobel-x":
+        kernel = "3x3: -1,0,1 -2,0,2 -1,0,1"
+        out["imagemagick"] = [
+            [
+                magick,
+                str(p),
+                "-colorspace",
+                "Gray",
+                "-morphology",
+                "Convolve",
+                kernel,
+                str(dst / "im" / f"{p.stem}.png"),
+            ]
+            for p in photos
+        ]
+    return out
+
+
+def peak_rss(photo: Path, dst: Path) -> tuple[float, float]:
+    """Peak RSS in MiB of one 12 MP detect, and of a process that only imports torch (the baseline)."""
+
+    def rss(cmd: list[str]) -> float:
+        proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        _, _status, usage = os.wait4(proc.pid, 0)
+        return usage.ru_maxrss / 1024
+
+    return rss([EXE, "detect", str(photo), "-k", "sobel-x", "-o", str(dst / "one.png")]), rss(
+        [sys.executable, "-c", "import torch"]
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--photos", type=int, default=6)
+    parser.add_argument("--repeats", type=int, default=3)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        src, dst = Path(tmp) / "photos", Path(tmp) / "out"
+        src.mkdir()
+        photos = []
+        for i in range(args.photos):
+            photos.append(src / f"photo{i}.jpg")
+            make_photo(i).save(photos[-1], quality=90)
+        for sub in ("convlearn", "opencv", "im"):
+            (dst / sub).mkdir(parents=True)
+        print(
+            f"{platform.machine()}, {os.cpu_count()} cores, {platform.python_version()}; {args.photos} photos 4000x3000"
+        )
+        if imagemagick() is None:
+            print("ImageMagick's convert is not installed: its row is left out")
+        print(f"{'task':8s} {'tool':12s} {'s/photo':>8s} {'x opencv':>9s}")
+        for task in ("sobel-x", "canny"):
+            cmds = commands(task, src, dst, photos)
+            times: dict[str, list[float]] = {name: [] for name in cmds}
+            for _ in range(args.repeats):
+                for name, cmd_list in cmds.items():
+                    times[name].append(sum(timed(c) for c in cmd_list) / args.photos)
+            ref = statistics.median(times["opencv"])
+            for name, ts in times.items():
+                med = statistics.median(ts)
+                print(f"{task:8s} {name:12s} {med:8.3f} {med / ref:9.2f}")
+        peak, base = peak_rss(photos[0], dst)
+        image_mib = 4000 * 3000 * 4 / 2**20
+        print(
+            f"peak RSS of one 12 MP detect: {peak:.0f} MiB; import torch alone: {base:.0f} MiB; "
+            f"goal: {base + 6 * image_mib:.0f} MiB (torch + 6 x {image_mib:.0f} MiB)"
+        )
+
+
+if __name__ == "__main__":
+    main()
