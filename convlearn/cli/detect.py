@@ -11,6 +11,8 @@ from convlearn.cli.options import DEVICE, KERNEL_HELP, MAX_PIXELS, Border, Chann
 
 #: --table shows at most this many rows and columns (the top-left corner of a larger result).
 TABLE_SIDE = 16
+#: A batch's summary names at most this many of the files it wrote.
+LISTED = 3
 
 
 def _table(values, title: str):
@@ -108,7 +110,15 @@ class _Screen:
             dirs = sorted({str(Path(o).parent) for o in outcome.written})
             place = dirs[0] if len(dirs) == 1 else f"{len(dirs)} directories"
             wrote = f"wrote {len(outcome.written)} of {outcome.job.total} files"
-            self.status.print(f"[dim]{wrote} to {place} in {outcome.seconds:.2f} s[/]")
+            self.status.print(f"[dim]{wrote} to {place} in {outcome.seconds:.2f} s: {_names(outcome.written)}[/]")
+
+
+def _names(written, shown: int = LISTED) -> str:
+    """The first few outputs' names (within their directory when there is one), and how many more."""
+    paths = [Path(o) for o in written]
+    names = [p.name if len({q.parent for q in paths}) == 1 else str(p) for p in paths[:shown]]
+    more = f" and {len(paths) - shown} more" if len(paths) > shown else ""
+    return ", ".join(names) + more
 
 
 def _progress_bar(show: bool):

@@ -2,6 +2,7 @@
 
 import io
 import json
+import re
 from pathlib import Path
 
 import numpy as np
@@ -203,3 +204,12 @@ def test_npy_to_stdout(tmp_path):
     assert result.exit_code == 0
     values = np.load(io.BytesIO(result.stdout_bytes))
     assert values[0].tolist() == [0, 1, 0, 0, 0, -1, 0]
+
+
+def test_a_batch_names_the_first_files_it_wrote_unless_quiet(tmp_path):
+    args = ["detect", SAMPLES, "-o", tmp_path / "out", "--canny", "0.1,0.3"]
+    line = _ok(args).output.strip()
+    assert re.fullmatch(
+        rf"wrote 6 of 6 files to {tmp_path / 'out'} in \d+\.\d\d s: (\w+\.png, ){{2}}\w+\.png and 3 more", line
+    )
+    assert _ok([*args, "--quiet"]).output == ""
