@@ -68,7 +68,8 @@ class _Screen:
             job.several
             and not self.quiet
             and job.is_main
-            and not (texts and sys.stdout.isatty() and stderr.is_terminal)
+            and stderr.is_terminal  # off a terminal Rich draws nothing, but stopping the bar prints a blank line
+            and not (texts and sys.stdout.isatty())
         )
         self.progress = _progress_bar(show)
         self.task = self.progress.add_task("", total=job.share)  # this rank's share

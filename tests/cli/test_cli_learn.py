@@ -319,28 +319,3 @@ def test_plot_with_lstsq_says_there_is_no_curve(tmp_path):
     x, y = write_pair(tmp_path, size=16)
     result = learn("-i", str(x), "-t", str(y), "--kernel-size", "3x3", "--solver", "lstsq", "--plot", "p.png")
     assert result.exit_code == 0 and "no loss curve" in result.stderr
-
-
-README_PAIRS = {
-    "edges.png": ImageFilter.FIND_EDGES,
-    "emboss.png": ImageFilter.Kernel((3, 3), [1, 2, 0, -1, 0, 1, 0, -2, -1], scale=1, offset=128),
-    "max.png": ImageFilter.MaxFilter(3),
-}
-
-
-def test_readme_learn_and_export_examples_are_what_the_commands_print(tmp_path, monkeypatch):
-    import shlex
-
-    monkeypatch.chdir(tmp_path)
-    (tmp_path / "sample_images").symlink_to(README.parent / "sample_images")
-    photo = Image.open("sample_images/noise.png")
-    for name, pillow_filter in README_PAIRS.items():
-        photo.filter(pillow_filter).save(name)
-    section = README.read_text().split("<!-- section:learn -->")[1].split("<!-- /section:export -->")[0]
-    commands = [line[2:] for line in section.splitlines() if line.startswith("$ convlearn ")]
-    assert len(commands) >= 6
-    for command in commands:
-        args = shlex.split(command)[1:]
-        result = runner.invoke(app, args, catch_exceptions=False)
-        assert result.exit_code == 0, command
-        assert result.output.splitlines() == readme_block(command), command
