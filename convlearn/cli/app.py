@@ -14,6 +14,7 @@ import warnings
 import typer
 from typer.core import TyperGroup
 
+from convlearn.cli.options import tidy_help
 from convlearn.errors import ConvlearnError, is_out_of_memory
 
 #: Exit codes, documented in the README's "Errors and exit codes" table.
@@ -154,7 +155,14 @@ class BoundaryGroup(TyperGroup):
 
     def parse_args(self, ctx, args):
         _pass_flags_through(self.get_params(ctx))
+        tidy_help(self.get_params(ctx))
         return super().parse_args(ctx, args)
+
+    def get_command(self, ctx, cmd_name):
+        command = super().get_command(ctx, cmd_name)
+        if command is not None:
+            tidy_help([*command.params, command.get_help_option(ctx)])
+        return command
 
     def invoke(self, ctx):
         try:

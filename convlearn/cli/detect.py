@@ -7,10 +7,12 @@ from pathlib import Path
 
 import typer
 
-from convlearn.cli.options import DEVICE, KERNEL_HELP, MAX_PIXELS
+from convlearn.cli.options import DEVICE, KERNEL_HELP, MAX_PIXELS, Border, Channels, Format, Mode, Scale
 
 #: --table shows at most this many rows and columns (the top-left corner of a larger result).
 TABLE_SIDE = 16
+#: A batch's summary names at most this many of the files it wrote.
+LISTED = 3
 
 
 def _table(values, title: str):
@@ -66,7 +68,8 @@ class _Screen:
             job.several
             and not self.quiet
             and job.is_main
-            and not (texts and sys.stdout.isatty() and stderr.is_terminal)
+            and stderr.is_terminal  # off a terminal Rich draws nothing, but stopping the bar prints a blank line
+            and not (texts and sys.stdout.isatty())
         )
         self.progress = _progress_bar(show)
         self.task = self.progress.add_task("", total=job.share)  # this rank's share
@@ -108,7 +111,15 @@ class _Screen:
             dirs = sorted({str(Path(o).parent) for o in outcome.written})
             place = dirs[0] if len(dirs) == 1 else f"{len(dirs)} directories"
             wrote = f"wrote {len(outcome.written)} of {outcome.job.total} files"
-            self.status.print(f"[dim]{wrote} to {place} in {outcome.seconds:.2f} s[/]")
+            self.status.print(f"[dim]{wrote} to {place} in {outcome.seconds:.2f} s: {_names(outcome.written)}[/]")
+
+
+def _names(written, shown: int = LISTED) -> str:
+    """The first few outputs' names (within their directory when there is one), and how many more."""
+    paths = [Path(o) for o in written]
+    names = [p.name if len({q.parent for q in paths}) == 1 else str(p) for p in paths[:shown]]
+    more = f" and {len(paths) - shown} more" if len(paths) > shown else ""
+    return ", ".join(names) + more
 
 
 def _progress_bar(show: bool):
@@ -149,12 +160,14 @@ def detect(
         help="Images (PNG, JPEG, TIFF, BMP, .npy), directories of them, quoted globs such as 'shots/*.png', "
         "or - to read one image from stdin.",
         show_default=False,
+        metavar="IMAGE",
     ),
-    kernel: str = typer.Option("edge", "--kernel", "-k", help=KERNEL_HELP),
+    kernel: str = typer.Option("edge", "--kernel", "-k", metavar="SPEC", help=KERNEL_HELP),
     output: str | None = typer.Option(
         None,
         "--output",
         "-o",
+        metavar="PATH",
         help="Output file (.png, .tif, .npy), a directory (inputs keep their names, with the --format suffix), "
         "or - for stdout. Default: IMAGE-STEM_TAG.png in the current directory; stdout for stdin; "
         "none with --print or --table.",
@@ -162,10 +175,10 @@ def detect(
     recursive: bool = typer.Option(
         False, "--recursive", "-r", help="Also read the subdirectories of directory inputs (and ** in globs)."
     ),
-    mode: str = typer.Option(
+    mode: Mode = typer.Option(
         "valid", "--mode", help="valid (the notebook's shape, H-h+1 x W-w+1) or same (the input's size)."
     ),
-    border: str = typer.Option(
+    border: Border = typer.Option(
         "zero", "--border", help="For --mode same: zero, reflect (OpenCV's REFLECT_101), replicate or circular."
     ),
     magnitude: bool = typer.Option(
@@ -177,38 +190,51 @@ def detect(
     angle: str | None = typer.Option(
         None,
         "--angle",
+        metavar="PATH",
         help="Also write the gradient direction atan2(gy, gx), radians in (-pi, pi], y down, to this file "
         "(a directory for several inputs). Needs --magnitude or --canny.",
     ),
     threshold: str | None = typer.Option(
         None,
         "--threshold",
-        "-t",
+        metavar="T|otsu",
         help="Binary edge map: 1 where the result > T, else 0. T is a number, or otsu (one per image and channel).",
     ),
     canny: str | None = typer.Option(
         None,
         "--canny",
+        metavar="LOW,HIGH",
         help="Thin edges by Canny (Gaussian, Sobel, non-maximum suppression, hysteresis). LOW,HIGH bound the "
         "gradient magnitude in image units (images are 0..1; OpenCV's 100,200 on 8-bit images is 0.392,0.784). "
-        "Ignores --kernel, --mode and --border.",
+        "Not with --kernel, --mode or --border: the output has the input's size.",
     ),
     sigma: float = typer.Option(
-        1.0, "--sigma", min=0.0, help="Canny's Gaussian smoothing in pixels (scikit-image's 1.0; 0: none, as cv2)."
+        1.0,
+        "--sigma",
+        min=0.0,
+        metavar="PIXELS",
+        help="Canny's Gaussian smoothing in pixels (scikit-image's 1.0; 0: none, as cv2).",
     ),
-    channels: str = typer.Option(
+    channels: Channels = typer.Option(
         "luma",
         "--channels",
         help="luma (one grey plane, 0.299 R + 0.587 G + 0.114 B) or each (R, G and B filtered apart; RGB output).",
     ),
-    scale: str = typer.Option(
+    scale: Scale = typer.Option(
         "auto", "--scale", help="PNG mapping: auto, clip, signed (0 -> mid-grey), abs or minmax."
     ),
-    bit_depth: int = typer.Option(8, "--bit-depth", help="PNG bit depth: 8 or 16 (16: one plane)."),
+    bit_depth: int = typer.Option(8, "--bit-depth", metavar="8|16", help="PNG bit depth: 8 or 16 (16: one plane)."),
     png_compression: int = typer.Option(
-        1, "--png-compression", min=0, max=9, help="PNG zlib level: 0 (none) to 9 (smallest); 1 is OpenCV's, fast."
+        1,
+        "--png-compression",
+        metavar="0-9",
+        min=0,
+        max=9,
+        help="PNG zlib level: 0 (none) to 9 (smallest); 1 is OpenCV's, fast.",
     ),
-    fmt: str = typer.Option("png", "--format", "-f", help="Output type for stdout and directories: png, tif or npy."),
+    fmt: Format = typer.Option(
+        "png", "--format", "-f", help="Output type for stdout and directories: png, tif or npy."
+    ),
     print_: bool = typer.Option(False, "--print", help="Print the result tensor, as the notebook does."),
     table: bool = typer.Option(
         False, "--table", help=f"Print the result as a Rich table (the top-left {TABLE_SIDE}x{TABLE_SIDE} at most)."
@@ -216,7 +242,7 @@ def detect(
     json_: bool = typer.Option(
         False, "--json", help="Print one JSON line per file: shape, min, max, mean, output path, seconds."
     ),
-    batch_size: int = typer.Option(8, "--batch-size", min=1, help="Files of one size filtered together."),
+    batch_size: int = typer.Option(8, "--batch-size", min=1, metavar="N", help="Files of one size filtered together."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar or status lines."),
     device: str = DEVICE,
     max_pixels: int = MAX_PIXELS,
@@ -227,6 +253,14 @@ def detect(
     cv2.filter2D and scipy.ndimage.correlate compute it. A true convolution
     (scipy.ndimage.convolve, ImageMagick's -morphology Convolve) flips the
     kernel first, so an asymmetric kernel gives a mirrored result there.
+
+    \b
+    Examples:
+      convlearn detect photo.jpg -k sobel-x --magnitude -o edges.png
+      convlearn detect photo.jpg --canny 0.1,0.3 -o canny.png
+      convlearn detect shots/ -o out/ -k gaussian:5 --mode same --border reflect
+      convlearn detect stripes.png --kernel '1,-1' --print
+      cat photo.png | convlearn detect - -k laplacian > lap.png
     """
     from convlearn.detect import run_detect
 

@@ -4,20 +4,23 @@ from __future__ import annotations
 
 import typer
 
-from convlearn.cli.options import KERNEL_HELP
+from convlearn.cli.options import KERNEL_HELP, Tool
 
 
 def export(
-    kernel: str = typer.Argument(..., help="The kernel: a file written by learn --output, or any spec. " + KERNEL_HELP),
-    to: str = typer.Option(..., "--to", help="opencv, scipy, imagemagick, pillow or json."),
+    kernel: str = typer.Argument(
+        ..., metavar="KERNEL", help="The kernel: a file written by learn --output, or any spec. " + KERNEL_HELP
+    ),
+    to: Tool = typer.Option(..., "--to", help="The tool whose syntax to write."),
     max_level: float = typer.Option(
         255.0,
         "--max-level",
+        metavar="LEVEL",
         help="The images' largest level, to turn a bias learned on [0, 1] images into the tool's units: "
         "255 for 8-bit, 65535 for 16-bit, 1 for float images.",
     ),
     decimals: int | None = typer.Option(
-        None, "--decimals", help="Round values to this many decimal places (default: exact)."
+        None, "--decimals", metavar="N", help="Round values to this many decimal places (default: exact)."
     ),
 ) -> None:
     """Print a kernel in another tool's syntax and semantics, so that the tool computes what corr2d does.
@@ -26,6 +29,12 @@ def export(
     used as it is. ImageMagick's -morphology Convolve reflects the kernel, so it
     is written rotated by 180 degrees. Pillow's ImageFilter.Kernel flips the
     rows, so they are written bottom to top; it takes only 3x3 and 5x5.
+
+    \b
+    Examples:
+      convlearn export kernel.json --to opencv
+      convlearn export kernel.json --to pillow --decimals 6
+      convlearn export sobel-x --to imagemagick
     """
     from convlearn.kernels import run_export
 

@@ -91,6 +91,7 @@ def kernels(
         "'3x3: 1,0,-1 2,0,-2 1,0,-1', an inline matrix '1,0,-1;2,0,-2;1,0,-1' or a .json/.npy file. "
         "Leave it out to list the built-ins.",
         show_default=False,
+        metavar="SPEC",
     ),
     json_: bool = typer.Option(False, "--json", help="Print the kernel as JSON, as detect --kernel reads it."),
 ) -> None:
@@ -99,6 +100,12 @@ def kernels(
     Kernels are correlation kernels (no flip), as in cv2.filter2D. ImageMagick's
     -morphology Convolve flips a kernel before use (its Correlate does not), so
     the same kernel string is applied rotated by 180 degrees there.
+
+    \b
+    Examples:
+      convlearn kernels
+      convlearn kernels sobel-x
+      convlearn kernels 'gaussian:5,1.2' --json > g.json
     """
     from convlearn.kernels import KernelDetails, run_kernels
 

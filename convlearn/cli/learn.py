@@ -6,7 +6,7 @@ from pathlib import Path
 
 import typer
 
-from convlearn.cli.options import DEVICE, KERNEL_HELP, MAX_PIXELS
+from convlearn.cli.options import DEVICE, KERNEL_HELP, MAX_PIXELS, Dtype, Solver
 
 #: Runs of at most this many epochs print one line per epoch, as the notebook
 #: does; longer ones show a progress bar with the live loss (on a terminal).
@@ -79,7 +79,8 @@ def _report_lines(result, reference_name: str | None, reference_diff: float | No
     lines = [f"loss {r.loss:.6g}   RMS residual {r.rms:.4g}   R² {r2}"]
     pixels = f"{r.pixels:,} pixels from {r.pairs} pair{'s' if r.pairs != 1 else ''}"
     if r.excluded:
-        pixels += f"; {r.excluded:,} clipped target pixels left out (--keep-saturated keeps them)"
+        plural = "s" if r.excluded != 1 else ""
+        pixels += f"; {r.excluded:,} clipped target pixel{plural} left out (--keep-saturated keeps them)"
     lines.append(pixels)
     if not iterative:
         lines.append(f"solver {result.solver}: the exact least-squares kernel (normal equations in float64)")
@@ -130,15 +131,22 @@ def _render(run, *, reference: str | None, json_: bool, quiet: bool, plot: Path 
 
 
 def learn(
-    inputs: list[Path] = typer.Option([], "--input", "-i", help="Input image; repeat for several pairs."),
-    targets: list[Path] = typer.Option([], "--target", "-t", help="Target image, one per --input, same order."),
+    inputs: list[Path] = typer.Option(
+        [], "--input", "-i", metavar="PATH", help="Input image; repeat for several pairs."
+    ),
+    targets: list[Path] = typer.Option(
+        [], "--target", "-t", metavar="PATH", help="Target image, one per --input, same order."
+    ),
     pairs_dir: Path | None = typer.Option(
         None,
         "--pairs",
+        metavar="DIR",
         help="A directory with inputs/ and targets/, matched by file name without its suffix.",
     ),
-    kernel_size: str = typer.Option("1x2", "--kernel-size", help="HxW of the kernel to learn (the notebook's 1x2)."),
-    solver: str = typer.Option(
+    kernel_size: str = typer.Option(
+        "1x2", "--kernel-size", metavar="HxW", help="HxW of the kernel to learn (the notebook's 1x2)."
+    ),
+    solver: Solver = typer.Option(
         "sgd",
         "--solver",
         "-s",
@@ -149,12 +157,14 @@ def learn(
         "--epochs",
         "-e",
         min=0,
+        metavar="N",
         help="Epochs (iterations). Default: 10 for sgd (the notebook's), 2000 for adam, at most 100 for lbfgs.",
     ),
     lr: float | None = typer.Option(
         None,
         "--lr",
         min=0.0,
+        metavar="STEP",
         help="Step size. Default for sgd: 0.03 (the notebook's) on the built-in problem; on your pairs, "
         "the safe step 1/λmax of the loss's Hessian. adam: 0.1; lbfgs: 1.",
     ),
@@ -165,18 +175,25 @@ def learn(
         help="Fit 8/16-bit target pixels at their type's minimum or maximum too (left out by default: clipped).",
     ),
     reference: str | None = typer.Option(
-        None, "--reference", help="Report the largest difference from this kernel. " + KERNEL_HELP
+        None, "--reference", metavar="SPEC", help="Report the largest difference from this kernel. " + KERNEL_HELP
     ),
-    seed: int = typer.Option(0, "--seed", help="Seed for the initial kernel, so runs repeat."),
-    dtype: str = typer.Option(
+    seed: int = typer.Option(0, "--seed", metavar="N", help="Seed for the initial kernel, so runs repeat."),
+    dtype: Dtype = typer.Option(
         "float32", "--dtype", help="float32 (the notebook's) or float64, for sgd, adam and lbfgs."
     ),
     output: Path | None = typer.Option(
-        None, "--output", "-o", help="Write the kernel and the fit report as JSON (readable by detect --kernel)."
+        None,
+        "--output",
+        "-o",
+        metavar="PATH",
+        help="Write the kernel and the fit report as JSON (readable by detect --kernel).",
     ),
     json_: bool = typer.Option(False, "--json", help="Print the kernel and the fit report as JSON on stdout."),
     plot: Path | None = typer.Option(
-        None, "--plot", help="Draw the loss curve to this image (needs matplotlib: pip install 'convlearn\\[plot]')."
+        None,
+        "--plot",
+        metavar="PATH",
+        help="Draw the loss curve to this image (needs matplotlib: pip install 'convlearn\\[plot]').",
     ),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="Print nothing but errors."),
     device: str = DEVICE,
@@ -186,6 +203,13 @@ def learn(
 
     With no pair given, it replays the notebook: SGD learns [[1, -1]] from the
     striped image and its edges.
+
+    \b
+    Examples:
+      convlearn learn
+      convlearn learn -i photo.png -t filtered.png --kernel-size 3x3 --solver lstsq -o k.json
+      convlearn learn --pairs pairs/ --kernel-size 5x5 --solver lstsq --bias -o k.json
+      convlearn export k.json --to opencv
     """
     from convlearn.learn import run_learn
 

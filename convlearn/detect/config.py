@@ -91,6 +91,8 @@ def check_config(config: DetectConfig) -> DetectConfig:
             raise InputError("--canny computes its own gradient magnitude; drop --magnitude")
         if threshold is not None:
             raise InputError("--canny already gives a binary edge map; drop --threshold")
+        if c.mode != "valid" or c.border != "zero":
+            raise InputError("--canny always gives the input's size, with its own borders; drop --mode and --border")
         if not math.isfinite(c.sigma) or c.sigma < 0:
             raise InputError(f"Invalid --sigma {c.sigma}. Expected a number >= 0 (0: no smoothing)")
     if c.angle and not (c.magnitude or canny):

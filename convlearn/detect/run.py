@@ -101,6 +101,8 @@ def run_detect(
     from convlearn.detect.config import check_config
 
     config = check_config(DetectConfig(**settings, angle=angle is not None))
+    if config.canny is not None and kernel != "edge":
+        raise InputError("--canny uses its own Sobel gradients; drop --kernel")
     output = _stdout_rules(sources, output, text_on_stdout)
     tag = None if keep_values else default_tag(K, config)
     outputs = plan_outputs(sources, output, fmt=config.fmt, default_tag=tag)

@@ -165,6 +165,11 @@ def plan_outputs(
             targets = _targets_in(out, sources, fmt)
         elif n > 1:
             raise InputError(f"{what} {str(output)!r} is a file, but there are {n} inputs. Give a directory")
+        elif not out.suffix:
+            raise InputError(
+                f"{what} {str(output)!r} has no suffix and is not a directory. Name a file such as "
+                f"'{output}.png' (.png, .tif, .npy, .jpg or .bmp), or write '{output}/' for a directory"
+            )
         else:
             targets = [str(out)]
     _check_targets(sources, targets)

@@ -247,8 +247,6 @@ def test_sigint_to_the_console_script_saves_the_kernel(tmp_path):
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (["--solver", "newton"], "Invalid solver 'newton'. Expected one of: sgd, lstsq, adam, lbfgs"),
-        (["--dtype", "half"], "Invalid dtype 'half'. Expected one of: float32, float64"),
         (["-i", "a.png"], "Got 1 --input and 0 --target; give one target per input"),
         (["--pairs", "nowhere"], "--pairs 'nowhere' is not a directory"),
     ],
@@ -260,10 +258,19 @@ def test_usage_errors_exit_2(tmp_path, monkeypatch, args, message):
     assert result.stderr.strip() == f"Error: {message}"
 
 
-def test_usage_error_through_the_console_script():
-    proc = run_cli("learn", "--solver", "newton")
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--solver", "newton"], "Invalid value for '--solver' / '-s': Value error, 'newton' is not one of 'sgd', "
+         "'lstsq', 'adam', 'lbfgs'."),
+        (["--dtype", "half"], "Invalid value for '--dtype': Value error, 'half' is not one of 'float32', 'float64'."),
+    ],
+)  # fmt: skip
+def test_bad_choice_is_refused_by_the_parser_through_the_console_script(args, message):
+    proc = run_cli("learn", *args)
     assert proc.returncode == 2
-    assert proc.stderr.decode().strip() == "Error: Invalid solver 'newton'. Expected one of: sgd, lstsq, adam, lbfgs"
+    err = proc.stderr.decode()
+    assert message in " ".join(err.replace("│", " ").split()) and "Traceback" not in err
 
 
 def test_output_over_an_input_is_refused(tmp_path):
@@ -312,28 +319,3 @@ def test_plot_with_lstsq_says_there_is_no_curve(tmp_path):
     x, y = write_pair(tmp_path, size=16)
     result = learn("-i", str(x), "-t", str(y), "--kernel-size", "3x3", "--solver", "lstsq", "--plot", "p.png")
     assert result.exit_code == 0 and "no loss curve" in result.stderr
-
-
-README_PAIRS = {
-    "edges.png": ImageFilter.FIND_EDGES,
-    "emboss.png": ImageFilter.Kernel((3, 3), [1, 2, 0, -1, 0, 1, 0, -2, -1], scale=1, offset=128),
-    "max.png": ImageFilter.MaxFilter(3),
-}
-
-
-def test_readme_learn_and_export_examples_are_what_the_commands_print(tmp_path, monkeypatch):
-    import shlex
-
-    monkeypatch.chdir(tmp_path)
-    (tmp_path / "sample_images").symlink_to(README.parent / "sample_images")
-    photo = Image.open("sample_images/noise.png")
-    for name, pillow_filter in README_PAIRS.items():
-        photo.filter(pillow_filter).save(name)
-    section = README.read_text().split("<!-- section:learn -->")[1].split("<!-- /section:export -->")[0]
-    commands = [line[2:] for line in section.splitlines() if line.startswith("$ convlearn ")]
-    assert len(commands) >= 6
-    for command in commands:
-        args = shlex.split(command)[1:]
-        result = runner.invoke(app, args, catch_exceptions=False)
-        assert result.exit_code == 0, command
-        assert result.output.splitlines() == readme_block(command), command

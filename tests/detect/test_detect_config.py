@@ -16,6 +16,8 @@ from convlearn.kernels import parse_kernel
         ({"angle": True}, "--angle is the direction of a gradient pair"),
         ({"canny": (0.1, 0.2), "threshold": 0.5}, "--canny already gives a binary edge map"),
         ({"canny": (0.1, 0.2), "magnitude": True}, "--canny computes its own gradient magnitude"),
+        ({"canny": (0.1, 0.2), "mode": "same"}, "--canny always gives the input's size"),
+        ({"canny": (0.1, 0.2), "border": "reflect"}, "drop --mode and --border"),
         ({"canny": (0.3, 0.2)}, "0 <= LOW <= HIGH"),
         ({"channels": "each", "bit_depth": 16}, "--bit-depth 16 writes one plane"),
         ({"channels": "rgb"}, "Invalid channels 'rgb'. Expected one of: luma, each"),

@@ -102,3 +102,11 @@ def test_clashing_names_in_subfolders_are_refused(tmp_path):
     sources = [Source("x/a.png", Path("sub/a.png")), Source("y/a.jpg", Path("sub/a.jpg"))]
     with pytest.raises(InputError, match=r"^Inputs 'x/a.png' and 'y/a.jpg' would both be written to '.*sub/a.png'"):
         plan_outputs(sources, tmp_path / "out")
+
+
+def test_an_output_without_suffix_that_is_no_directory_says_how_to_name_it(tmp_path):
+    sources = [Source(str(tmp_path / "a.png"), Path("a.png"))]
+    out = str(tmp_path / "out")
+    with pytest.raises(InputError, match=r"has no suffix and is not a directory\. Name a file such as '.*out\.png'"):
+        plan_outputs(sources, out)
+    assert plan_outputs(sources, out + "/") == [str(tmp_path / "out" / "a.png")]
