@@ -16,6 +16,7 @@ import torch
 
 from convlearn.errors import InputError
 from convlearn.images import DEFAULT_MAX_PIXELS, check_not_input, write_text
+from convlearn.learn.descent import descend
 from convlearn.learn.iterative import TrainingDiverged, TrainingInterrupted, train
 from convlearn.learn.normal import normal_equations, safe_step, sum_over_ranks
 from convlearn.learn.pairs import Pair, PairFiles, align_pair, find_pairs
@@ -99,7 +100,7 @@ def _learn(
     solver: Solver,
     device: torch.device,
     on_epoch: Callable[[int, float], None] | None,
-    on_start: Callable[[float], None] | None,
+    on_start: Callable[..., None] | None,
 ) -> LearnResult:
     """:func:`learn_kernel` on checked settings and a resolved device."""
     notebook = pairs is None
@@ -107,11 +108,13 @@ def _learn(
     names: list[tuple[str, str]] = []
     kept: list[Pair] = []  # the aligned pairs an iterative solver trains on
 
+    on_equations = solver.on_equations(notebook, cfg.lr)
+
     def read() -> Iterator[Pair]:
         for pair in source:
             names.append((pair.input_name, pair.target_name))
             aligned = align_pair(pair, cfg.kernel_size)
-            if solver.iterative:
+            if solver.iterative and not on_equations:
                 kept.append(aligned)
             yield aligned
 
@@ -122,6 +125,8 @@ def _learn(
     names = distributed.gather_shards(names)
     if ne.pairs == 0:
         raise InputError("No training pairs given")
+    if on_equations:
+        return descend(ne, config=cfg, solver=solver, names=names, on_epoch=on_epoch, on_start=on_start)
     if solver.iterative:
         return train(
             kept,
@@ -314,10 +319,11 @@ class _Teller:
     on_epoch: Callable[[int, float], None] | None
     on_step: Callable[[TrainingStart], None] | None
 
-    def start(self, step: float) -> None:
+    def start(self, step: float, how: str | None = None, epochs: int | None = None) -> None:
         if self.main and self.on_step is not None:
-            how = "given by --lr" if self.config.lr is not None else self.solver.step_rule
-            epochs = self.config.epochs_for_solver()
+            if how is None:
+                how = "given by --lr" if self.config.lr is not None else self.solver.step_rule
+            epochs = self.config.epochs_for_solver() if epochs is None else epochs
             self.on_step(TrainingStart(self.solver.name, step, how, epochs, self.notebook))
 
     def epoch(self, i: int, loss: float) -> None:

@@ -1,8 +1,11 @@
 """The solver registry: each solver's defaults, step rule and way of running, in one place.
 
 Solvers:
-    - ``sgd``: the notebook's full-batch gradient descent on a :class:`Conv2D`
-      weight. With no pair given it is the notebook's run, step 0.03, 10 epochs.
+    - ``sgd``: full-batch gradient descent. With no pair given it is the
+      notebook's run on a :class:`Conv2D` weight, step 0.03, 10 epochs; on your
+      pairs it is Jacobi-preconditioned Nesterov descent on the normal
+      equations, until converged (:mod:`convlearn.learn.descent`), unless
+      ``--lr`` asks for the notebook's plain steps.
     - ``lstsq``: the exact least-squares kernel, from G and b in float64.
     - ``adam``: Adam with step 0.1.
     - ``lbfgs``: L-BFGS with a strong-Wolfe line search and tight stopping rules.
@@ -119,6 +122,8 @@ class Solver:
         patience: stop after this many epochs without a new low, and keep the
             best kernel seen; None: run on.
         alternative: what to suggest beside lstsq when the run did not converge.
+        descent: on pairs with no step given, run the accelerated descent on the
+            normal equations (see :meth:`on_equations`).
     """
 
     name: str
@@ -132,6 +137,15 @@ class Solver:
     stop_on_growth: bool = False
     patience: int | None = None
     alternative: str = ""
+    descent: bool = False
+
+    def on_equations(self, notebook: bool, lr: float | None) -> bool:
+        """It runs on the normal equations (:mod:`convlearn.learn.descent`) rather than over the pixels.
+
+        So does ``sgd`` on your pairs with no ``--lr``; given a step, or on the
+        notebook's problem, it is the notebook's plain descent on a ``Conv2D``.
+        """
+        return self.descent and not notebook and lr is None
 
     @property
     def iterative(self) -> bool:
@@ -160,7 +174,8 @@ REGISTRY: dict[str, Solver] = {
             optimizer=_SGD,
             notebook_lr=NOTEBOOK_LR,
             stop_on_growth=True,
-            alternative=" (--solver lbfgs iterates much faster than sgd)",
+            alternative="; without --epochs (and --lr) sgd runs until it converges",
+            descent=True,
         ),
         Solver("lstsq", epochs=0, lr=None, step_rule="the exact least-squares kernel, no step"),
         Solver("adam", epochs=2000, lr=ADAM_LR, step_rule="Adam's step, the same throughout", optimizer=_adam),
