@@ -28,6 +28,7 @@ from convlearn.learn.normal import CONVERGED_RTOL
 from convlearn.learn.problem import NOTEBOOK_LR
 
 __all__ = [
+    "AUTO",
     "DEFAULT_EPOCHS",
     "DTYPES",
     "REGISTRY",
@@ -58,6 +59,8 @@ LBFGS_RTOL = 1e-10
 LBFGS_PATIENCE = 5
 #: SGD stops as diverged when the loss grows to this many times its first value.
 DIVERGE_FACTOR = 100.0
+#: ``kernel_size`` that asks for the size to be found from the data (see :mod:`convlearn.learn.support`).
+AUTO = "auto"
 #: Training dtypes for the iterative solvers (lstsq always works in float64).
 DTYPES = ("float32", "float64")
 
@@ -215,7 +218,8 @@ def solver_named(name: str) -> Solver:
 class LearnConfig:
     """Settings for :func:`learn_kernel`. Defaults are the notebook's."""
 
-    kernel_size: tuple[int, int] = (1, 2)  # (1, 2): the notebook's nn.Conv2d kernel_size
+    kernel_size: tuple[int, int] | str = (1, 2)  # (1, 2): the notebook's nn.Conv2d kernel_size; or "auto"
+    anchor: tuple[int, int] | None = None  # None: centred at (h // 2, w // 2), as OpenCV and SciPy anchor
     epochs: int | None = None  # None: DEFAULT_EPOCHS[solver]; 10, the notebook's range(10), for sgd
     lr: float | None = None  # None: 0.03 (the notebook's) on its own problem, else safe_step() for sgd
     bias: bool = False  # False: the notebook's bias=False
@@ -247,6 +251,8 @@ def check_size(kernel_size: tuple[int, int]) -> None:
     Raises:
         InputError: a side under 1.
     """
+    if kernel_size == AUTO:
+        return
     h, w = kernel_size
     if h < 1 or w < 1:
         raise InputError(f"Invalid kernel size {h}x{w}; both sides must be at least 1")
