@@ -7,8 +7,10 @@
    side at a time, refitting after each: a weight is within noise when it is
    under :data:`NOISE_T` standard errors, ``sqrt(s² [G⁻¹]ᵢᵢ)`` with s² the
    residual's variance per pixel, the classic least-squares error of a weight.
-   A side is dropped only if the unexplained variance ``1 - R²`` grows by at
-   most :data:`R2_SLACK` of itself, so the smaller kernel keeps R².
+   A side is dropped only if the residual sum of squares grows by at most
+   :data:`R2_SLACK` times what dropping that many pure-noise weights adds on
+   average (s² each), so the smaller kernel keeps R² (to about ``2 m / n`` of
+   ``1 - R²`` for m weights dropped of n pixels).
 
 Every fit here is a sub-problem of the one probe: a kernel on a sub-window of
 the square has patches that are a subset of the square's columns, over the same
@@ -39,8 +41,8 @@ PIXELS_PER_WEIGHT = 20
 #: A weight under this many standard errors is within noise (4: about 1 in 16,000
 #: for Gaussian noise, so a 225-weight probe rarely keeps a zero weight by chance).
 NOISE_T = 4.0
-#: A side is dropped only if ``1 - R²`` grows by at most this fraction of itself.
-R2_SLACK = 0.01
+#: A side is dropped only if the residual grows by at most this many times s² per weight dropped.
+R2_SLACK = 2.0
 
 
 @dataclass(frozen=True)
@@ -127,7 +129,8 @@ class _Fit:
         keep = ev > float(ev[-1]) * 1e-13
         k = vectors[:, keep] @ ((vectors.T @ b)[keep] / ev[keep])  # (q,) G⁺ b
         self.rss = max(0.0, float(k @ G @ k - 2 * (k @ b)) + ne.yy)
-        s2 = self.rss / max(1, ne.count - len(idx))
+        self.q = len(idx)
+        self.s2 = s2 = self.rss / max(1, ne.count - len(idx))
         inverse = (vectors[:, keep] ** 2 / ev[keep]).sum(1)  # diag(G⁺), (q,)
         # float64 rounding of G, amplified by its condition number: no weight is known better.
         cond = float(ev[-1] / ev[keep][0])
@@ -149,7 +152,7 @@ def _trim(ne: NormalEquations, side: int, bias: bool) -> Support:
     n = max(ne.count, 1)
     sst = max(ne.yy - ne.ysum * ne.ysum / n, 1e-300)
     full = _Fit(ne, side, bias, (0, side - 1, 0, side - 1))
-    fit, limit = full, full.rss + R2_SLACK * full.rss + 1e-12 * sst
+    fit = full
     while True:
         r0, r1, c0, c1 = fit.window
         shrinks = {"top": (r0 + 1, r1, c0, c1), "bottom": (r0, r1 - 1, c0, c1)} if r1 > r0 else {}
@@ -158,7 +161,7 @@ def _trim(ne: NormalEquations, side: int, bias: bool) -> Support:
         chosen = None
         for _, name in quiet:
             trial = _Fit(ne, side, bias, shrinks[name])
-            if trial.rss <= limit:
+            if trial.rss <= full.rss + R2_SLACK * (full.q - trial.q) * full.s2 + 1e-12 * sst:
                 chosen = trial
                 break
         if chosen is None:
