@@ -317,6 +317,7 @@ def test_plot_with_lstsq_says_there_is_no_curve(tmp_path):
 
 
 README_PAIRS = {
+    "blur.png": ImageFilter.Kernel((5, 5), [x * y for x in (1, 4, 6, 4, 1) for y in (1, 4, 6, 4, 1)], scale=256),
     "edges.png": ImageFilter.FIND_EDGES,
     "emboss.png": ImageFilter.Kernel((3, 3), [1, 2, 0, -1, 0, 1, 0, -2, -1], scale=1, offset=128),
     "max.png": ImageFilter.MaxFilter(3),
