@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import io
 import os
 from dataclasses import dataclass, replace
+from pathlib import Path
 
+import numpy as np
 import torch
 
 from convlearn.errors import InputError, invalid_choice
@@ -141,10 +144,11 @@ def make_image(config: SynthConfig | None = None, **overrides) -> torch.Tensor:
     return X.T.contiguous() if c.horizontal else X
 
 
-def make_target(X: torch.Tensor, kernel) -> torch.Tensor:
+def make_target(X: torch.Tensor, kernel, dtype: torch.dtype = torch.float32) -> torch.Tensor:
     """The target ``corr2d(X, K) (+ bias)`` that makes ``(X, target)`` a pair for ``learn``.
 
-    Computed in float64, then stored as float32, so the pair is exact to float32 rounding.
+    Computed in float64, then returned in ``dtype``: float32 is exact to float32
+    rounding, float64 (what ``synth`` writes to ``.npy``) to float64 rounding.
 
     Shape:
         - X: :math:`(H, W)`
@@ -159,15 +163,15 @@ def make_target(X: torch.Tensor, kernel) -> torch.Tensor:
     Y = corr2d(X.double(), torch.from_numpy(kernel.weight))  # (Ho, Wo), float64
     if kernel.bias is not None:
         Y = Y + kernel.bias
-    return Y.float()
+    return Y.to(dtype)
 
 
 @dataclass(frozen=True)
 class SynthResult:
     """What :func:`run_synth` wrote."""
 
-    image: torch.Tensor  # (H, W), as written to the output
-    target: torch.Tensor | None = None  # corr2d(image, kernel), when a kernel was given
+    image: torch.Tensor  # (H, W), the values as saved (a picture's levels / 255)
+    target: torch.Tensor | None = None  # corr2d(image, kernel) in float64, when a kernel was given
 
 
 def run_synth(
@@ -189,8 +193,10 @@ def run_synth(
         output: where to write the image (.png, .tif or .npy); a PNG is clipped to [0, 1].
         pattern, height, width, horizontal, cell, seed: see :class:`SynthConfig`.
         stripe: ``START:STOP``, the zero columns (default: the middle half).
-        kernel: a kernel spec; writes ``target = corr2d(image, kernel)`` to ``target``.
-        target: where to write the target (goes with ``kernel``).
+        kernel: a kernel spec; writes ``target = corr2d(image, kernel)`` to ``target``,
+            computed in float64 from the image as saved (its 8-bit levels for a picture).
+        target: where to write the target (goes with ``kernel``): ``.npy`` keeps
+            float64, ``.tif`` float32, a picture its levels.
 
     Returns:
         The image and the target written.
@@ -198,7 +204,7 @@ def run_synth(
     Raises:
         InputError: a bad setting, or ``kernel`` without ``target`` (or the reverse).
     """
-    from convlearn.images import write_image
+    from convlearn.images import decode_image, encode_image, write_bytes, write_image
 
     if (kernel is None) != (target is None):
         raise InputError("--kernel and --target go together: give both to write an input/target pair")
@@ -212,12 +218,20 @@ def run_synth(
         seed=seed,
     )
     X = make_image(config)  # (H, W)
-    Y = None
-    if kernel is not None:
-        from convlearn.kernels import parse_kernel
+    data = encode_image(X.numpy(), Path(output).suffix, scale="clip")
+    write_bytes(output, data)
+    if kernel is None:
+        return SynthResult(X)
+    from convlearn.kernels import parse_kernel
 
-        Y = make_target(X, parse_kernel(kernel))
-    write_image(output, X.numpy(), scale="clip")
-    if Y is not None:
+    # The target is computed from the image as saved (8-bit levels / 255 for a
+    # picture), so the pair on disk is exact, not off by the image's rounding.
+    saved = torch.from_numpy(decode_image(data, str(output), max_pixels=None, dtype=np.float64))  # (H, W)
+    Y = make_target(saved, parse_kernel(kernel), dtype=torch.float64)  # (Ho, Wo)
+    if Path(target).suffix.lower() == ".npy":  # .npy holds float64: the target exactly as computed
+        buffer = io.BytesIO()
+        np.save(buffer, Y.numpy(), allow_pickle=False)
+        write_bytes(target, buffer.getvalue())
+    else:
         write_image(target, Y.numpy())
-    return SynthResult(X, Y)
+    return SynthResult(saved.float(), Y)

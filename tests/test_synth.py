@@ -86,3 +86,21 @@ def test_run_synth_wants_kernel_and_target_together(tmp_path, settings):
 def test_run_synth_checks_the_stripe_against_the_width(tmp_path):
     with pytest.raises(InputError, match="Invalid stripe '2:6'. Expected 0 <= START < STOP <= 4"):
         run_synth(output=tmp_path / "x.png", width=4, stripe="2:6")
+
+
+def test_run_synth_pair_is_exact_for_the_image_as_saved(tmp_path):
+    from PIL import Image
+
+    from convlearn.corr import corr2d
+    from convlearn.learn import run_learn
+
+    result = run_synth(output=tmp_path / "x.png", pattern="noise", height=48, width=48, kernel="sobel-x",
+                       target=tmp_path / "y.npy")  # fmt: skip
+    levels = np.asarray(Image.open(tmp_path / "x.png"), dtype=np.float64) / 255  # what learn reads back
+    sobel = torch.tensor([[-1.0, 0, 1], [-2, 0, 2], [-1, 0, 1]], dtype=torch.float64)
+    expected = corr2d(torch.from_numpy(levels), sobel)
+    saved = np.load(tmp_path / "y.npy")
+    assert saved.dtype == np.float64 and np.abs(saved - expected.numpy()).max() < 1e-14
+    assert torch.equal(result.image, torch.from_numpy(levels).float())
+    run = run_learn(inputs=[tmp_path / "x.png"], targets=[tmp_path / "y.npy"], kernel_size="3x3", solver="lstsq")
+    assert float((run.result.weight - sobel).abs().max()) < 1e-9

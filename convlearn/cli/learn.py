@@ -76,7 +76,8 @@ def _report_lines(result, reference_name: str | None, reference_diff: float | No
     r2 = "n/a (the target is constant)" if r.r2 is None else f"{r.r2:.6f}"
     if r.r2 is not None and iterative and f"{r.r2_best:.6f}" != f"{r.r2:.6f}":
         r2 += f" (the exact kernel: {r.r2_best:.6f})"
-    lines = [f"loss {r.loss:.6g}   RMS residual {r.rms:.4g}   R² {r2}"]
+    lines = [] if result.support is None else [f"kernel size {result.support}"]
+    lines.append(f"loss {r.loss:.6g}   RMS residual {r.rms:.4g}   R² {r2}")
     pixels = f"{r.pixels:,} pixels from {r.pairs} pair{'s' if r.pairs != 1 else ''}"
     if r.excluded:
         plural = "s" if r.excluded != 1 else ""
@@ -99,7 +100,18 @@ def _report_lines(result, reference_name: str | None, reference_diff: float | No
         )
     if reference_diff is not None:
         lines.append(f"max |kernel - {reference_name}| = {reference_diff:.3g}")
+    lines.append(_closest_line(result.closest))
     return lines
+
+
+def _closest_line(closest: dict | None) -> str:
+    """``closest built-in: gaussian:5,1.1 (max |diff| 3.1e-04)``, or that none is close."""
+    from convlearn.learn.closest import CLOSE
+
+    if closest is None:
+        return f"closest built-in: none within {CLOSE:.0%} of the kernel's largest weight"
+    scaled = f"{closest['scale']:g} x " if "scale" in closest else ""
+    return f"closest built-in: {scaled}{closest['spec']} (max |diff| {closest['max_abs_diff']:.2g})"
 
 
 def _render(run, *, reference: str | None, json_: bool, quiet: bool, plot: Path | None, output: Path | None) -> None:
@@ -143,8 +155,12 @@ def learn(
         metavar="DIR",
         help="A directory with inputs/ and targets/, matched by file name without its suffix.",
     ),
-    kernel_size: str = typer.Option(
-        "1x2", "--kernel-size", metavar="HxW", help="HxW of the kernel to learn (the notebook's 1x2)."
+    kernel_size: str | None = typer.Option(
+        None,
+        "--kernel-size",
+        metavar="HxW|auto",
+        help="HxW of the kernel to learn, or auto: found from the data (up to 15x15), the default with pairs; "
+        "without pairs, the notebook's 1x2.",
     ),
     solver: Solver = typer.Option(
         "sgd",
@@ -158,7 +174,8 @@ def learn(
         "-e",
         min=0,
         metavar="N",
-        help="Epochs (iterations). Default: 10 for sgd (the notebook's), 2000 for adam, at most 100 for lbfgs.",
+        help="Epochs (iterations), exactly N for sgd. Default: sgd runs until converged (10 epochs, the notebook's, "
+        "with no pair), adam 2000, lbfgs at most 100.",
     ),
     lr: float | None = typer.Option(
         None,
@@ -166,7 +183,8 @@ def learn(
         min=0.0,
         metavar="STEP",
         help="Step size. Default for sgd: 0.03 (the notebook's) on the built-in problem; on your pairs, "
-        "the safe step 1/λmax of the loss's Hessian. adam: 0.1; lbfgs: 1.",
+        "Nesterov descent with a Jacobi preconditioner, its step and momentum from the data (given --lr: "
+        "the notebook's plain steps). adam: 0.1; lbfgs: 1.",
     ),
     bias: bool = typer.Option(False, "--bias/--no-bias", help="Also learn an additive offset."),
     keep_saturated: bool = typer.Option(

@@ -56,7 +56,13 @@ class Pair:
     mask: torch.Tensor | None = None
 
 
-def align_target(X: torch.Tensor, Y: torch.Tensor, kernel_size: tuple[int, int], name: str = "target") -> torch.Tensor:
+def align_target(
+    X: torch.Tensor,
+    Y: torch.Tensor,
+    kernel_size: tuple[int, int],
+    name: str = "target",
+    anchor: tuple[int, int] | None = None,
+) -> torch.Tensor:
     """Cut a target to the valid output of a ``kernel_size`` correlation of X.
 
     A valid-sized target is used as it is. A same-sized target, as other tools
@@ -68,6 +74,8 @@ def align_target(X: torch.Tensor, Y: torch.Tensor, kernel_size: tuple[int, int],
         Y: the target (or its mask: any tensor of the target's shape).
         kernel_size: ``(h, w)``.
         name: the target's name, for the error message.
+        anchor: ``(row, col)`` of the output pixel in the kernel for a same-sized
+            target; None: the centre ``(h // 2, w // 2)``.
 
     Returns:
         A view of Y's fitted region.
@@ -92,21 +100,22 @@ def align_target(X: torch.Tensor, Y: torch.Tensor, kernel_size: tuple[int, int],
     if tuple(Y.shape) == (Ho, Wo):
         return Y
     if tuple(Y.shape) == (H, W):
-        return Y[h // 2 : h // 2 + Ho, w // 2 : w // 2 + Wo]
+        ay, ax = anchor if anchor is not None else (h // 2, w // 2)
+        return Y[ay : ay + Ho, ax : ax + Wo]
     raise InputError(
         f"{name} is {Y.shape[0]}x{Y.shape[1]}, but its input is {H}x{W}: a target must have the input's size "
         f"or the valid size {Ho}x{Wo} for a {h}x{w} kernel"
     )
 
 
-def align_pair(pair: Pair, kernel_size: tuple[int, int]) -> Pair:
+def align_pair(pair: Pair, kernel_size: tuple[int, int], anchor: tuple[int, int] | None = None) -> Pair:
     """The pair with its target (and mask) cut to the valid region, see :func:`align_target`.
 
     >>> p = align_pair(Pair(torch.zeros(4, 5), torch.zeros(4, 5)), (3, 3)); tuple(p.target.shape)
     (2, 3)
     """
-    target = align_target(pair.input, pair.target, kernel_size, pair.target_name)
-    mask = None if pair.mask is None else align_target(pair.input, pair.mask, kernel_size, pair.target_name)
+    target = align_target(pair.input, pair.target, kernel_size, pair.target_name, anchor)
+    mask = None if pair.mask is None else align_target(pair.input, pair.mask, kernel_size, pair.target_name, anchor)
     return replace(pair, target=target, mask=mask)
 
 

@@ -16,10 +16,12 @@ from convlearn.corr import corr2d
 from convlearn.errors import invalid_choice
 from convlearn.learn.pairs import Pair
 
-__all__ = ["INITS", "NOTEBOOK_LR", "NOTEBOOK_SOLVER", "Conv2D", "notebook_pair"]
+__all__ = ["INITS", "NOTEBOOK_LR", "NOTEBOOK_SIZE", "NOTEBOOK_SOLVER", "Conv2D", "notebook_pair"]
 
 #: The notebook's learning rate, used on its own problem.
 NOTEBOOK_LR = 0.03
+#: The notebook's kernel size, ``nn.Conv2d(1, 1, kernel_size=(1, 2))``: learn's size when no pair is given.
+NOTEBOOK_SIZE = (1, 2)
 #: The notebook's solver: with no pair given and this solver, learn replays the notebook.
 NOTEBOOK_SOLVER = "sgd"
 #: How :class:`Conv2D` starts: ``uniform`` is the notebook's ``Conv2D`` (weight

@@ -115,12 +115,15 @@ class LearnResult:
     safe_lr: float | None = None  # the safe SGD step for this data, 1 / lambda_max(2 G)
     inputs: list[str] = field(default_factory=list)  # the pairs' names, in order
     targets: list[str] = field(default_factory=list)
+    anchor: tuple[int, int] | None = None  # the output pixel's place in the kernel; None: centred
+    support: str | None = None  # why this size, when it was found from the data (--kernel-size auto)
+    closest: dict | None = None  # the closest built-in kernel, {"spec", "max_abs_diff"}, when one is close
 
     def kernel(self, name: str = "learned"):
-        """The result as a :class:`convlearn.kernels.Kernel` (float64)."""
+        """The result as a :class:`convlearn.kernels.Kernel` (float64), with its anchor."""
         from convlearn.kernels import Kernel
 
-        return Kernel(self.weight.detach().to(torch.float64).numpy().copy(), self.bias, name)
+        return Kernel(self.weight.detach().to(torch.float64).numpy().copy(), self.bias, name, self.anchor)
 
     def vector(self) -> torch.Tensor:
         """The kernel's values row by row, then the bias when there is one, as float64, :math:`(p,)`."""
@@ -131,8 +134,10 @@ class LearnResult:
 
         Keys: solver, kernel_size, bias_fitted, epochs, step (None for lstsq),
         safe_step, stopped, the :class:`FitReport` fields (loss, rms, r2, ...),
-        inputs and targets.
+        inputs and targets; ``support`` when the size was found from the data,
+        and ``closest`` (a dict or None) when the built-ins were compared.
         """
+        extra = {} if self.support is None else {"support": self.support}
         report = self.report.to_dict() if self.report is not None else {}
         return {
             "solver": self.solver,
@@ -145,6 +150,8 @@ class LearnResult:
             **report,
             "inputs": list(self.inputs),
             "targets": list(self.targets),
+            **extra,
+            "closest": self.closest,
         }
 
 

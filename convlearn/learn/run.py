@@ -16,12 +16,15 @@ import torch
 
 from convlearn.errors import InputError
 from convlearn.images import DEFAULT_MAX_PIXELS, check_not_input, write_text
+from convlearn.learn.closest import closest_builtin
+from convlearn.learn.descent import descend
 from convlearn.learn.iterative import TrainingDiverged, TrainingInterrupted, train
 from convlearn.learn.normal import normal_equations, safe_step, sum_over_ranks
 from convlearn.learn.pairs import Pair, PairFiles, align_pair, find_pairs
-from convlearn.learn.problem import NOTEBOOK_SOLVER, notebook_pair
+from convlearn.learn.problem import NOTEBOOK_SIZE, NOTEBOOK_SOLVER, notebook_pair
 from convlearn.learn.report import LearnResult, fit_notes, fit_report, max_abs_difference, unpack
-from convlearn.learn.solvers import LearnConfig, Solver, check_choices, check_config, check_size, check_steps
+from convlearn.learn.solvers import AUTO, LearnConfig, Solver, check_choices, check_config, check_size, check_steps
+from convlearn.learn.support import find_support
 from convlearn.runtime import distributed
 
 __all__ = ["LearnRun", "TrainingStart", "learn_kernel", "parse_size", "run_learn", "train_sgd"]
@@ -99,19 +102,52 @@ def _learn(
     solver: Solver,
     device: torch.device,
     on_epoch: Callable[[int, float], None] | None,
-    on_start: Callable[[float], None] | None,
+    on_start: Callable[..., None] | None,
 ) -> LearnResult:
     """:func:`learn_kernel` on checked settings and a resolved device."""
     notebook = pairs is None
     source = distributed.iter_shard([notebook_pair()] if notebook else pairs)
+    support = None
+    if cfg.kernel_size == AUTO:
+        source = list(source)  # read once: the probe and the fit both use them
+        support = distributed.fail_together(lambda: find_support(source, bias=cfg.bias, device=device))
+        cfg = replace(cfg, kernel_size=support.size, anchor=support.anchor)
+    try:
+        result = _fit(source, cfg, solver, device, notebook, on_epoch, on_start)
+    except (TrainingDiverged, TrainingInterrupted) as e:
+        _place(e.result, cfg, support)
+        raise
+    return _place(result, cfg, support)
+
+
+def _place(result: LearnResult, cfg: LearnConfig, support) -> LearnResult:
+    """The result with its anchor, why its size (when found from the data), and the closest built-in."""
+    result.anchor = cfg.anchor
+    result.support = None if support is None else support.reason
+    result.closest = closest_builtin(result.weight.detach().to(torch.float64).numpy())
+    return result
+
+
+def _fit(
+    source: Iterable[Pair],
+    cfg: LearnConfig,
+    solver: Solver,
+    device: torch.device,
+    notebook: bool,
+    on_epoch: Callable[[int, float], None] | None,
+    on_start: Callable[..., None] | None,
+) -> LearnResult:
+    """Read the pairs into the normal equations at ``cfg``'s size, and run the solver."""
     names: list[tuple[str, str]] = []
     kept: list[Pair] = []  # the aligned pairs an iterative solver trains on
+
+    on_equations = solver.on_equations(notebook, cfg.lr)
 
     def read() -> Iterator[Pair]:
         for pair in source:
             names.append((pair.input_name, pair.target_name))
-            aligned = align_pair(pair, cfg.kernel_size)
-            if solver.iterative:
+            aligned = align_pair(pair, cfg.kernel_size, cfg.anchor)
+            if solver.iterative and not on_equations:
                 kept.append(aligned)
             yield aligned
 
@@ -122,6 +158,8 @@ def _learn(
     names = distributed.gather_shards(names)
     if ne.pairs == 0:
         raise InputError("No training pairs given")
+    if on_equations:
+        return descend(ne, config=cfg, solver=solver, names=names, on_epoch=on_epoch, on_start=on_start)
     if solver.iterative:
         return train(
             kept,
@@ -217,7 +255,7 @@ def run_learn(
     inputs: Sequence[str | os.PathLike] = (),
     targets: Sequence[str | os.PathLike] = (),
     pairs_dir: str | os.PathLike | None = None,
-    kernel_size: str | tuple[int, int] = "1x2",
+    kernel_size: str | tuple[int, int] | None = None,
     solver: str = "sgd",
     epochs: int | None = None,
     lr: float | None = None,
@@ -250,9 +288,11 @@ def run_learn(
     spec = check_choices(solver, dtype)
     if len(inputs) != len(targets):
         raise InputError(f"Got {len(inputs)} --input and {len(targets)} --target; give one target per input")
-    size = _kernel_size(kernel_size)
-    ref = _reference(reference, size)
     paths = list(zip(inputs, targets, strict=True)) + (find_pairs(pairs_dir) if pairs_dir is not None else [])
+    size = _kernel_size(kernel_size if kernel_size is not None else AUTO if paths else NOTEBOOK_SIZE)
+    ref = _reference(reference, size)
+    if ref is not None and size == AUTO:  # compare like with like: learn at the reference's size
+        size = ref.shape
     _check_outputs([output, *other_outputs], paths)
     pairs = PairFiles(paths, keep_saturated=keep_saturated, max_pixels=max_pixels) if paths else None
     dev = resolve_device(device)
@@ -279,10 +319,10 @@ def _check_outputs(outputs: Sequence[str | os.PathLike | None], paths: list[tupl
             check_not_input(path, [p for pair in paths for p in pair])
 
 
-def _kernel_size(value: str | tuple[int, int]) -> tuple[int, int]:
-    """``HxW`` parsed, or ``(h, w)`` checked."""
+def _kernel_size(value: str | tuple[int, int]) -> tuple[int, int] | str:
+    """``HxW`` parsed, ``auto`` kept, or ``(h, w)`` checked."""
     if isinstance(value, str):
-        return parse_size(value)
+        return AUTO if value.strip().lower() == AUTO else parse_size(value)
     size = (int(value[0]), int(value[1]))
     check_size(size)
     return size
@@ -295,7 +335,7 @@ def _reference(spec: str | None, size: tuple[int, int]):
     if spec is None:
         return None
     ref = parse_kernel(spec)
-    if ref.shape != size:
+    if size != AUTO and ref.shape != size:
         raise InputError(
             f"--reference {spec!r} is {ref.shape[0]}x{ref.shape[1]}, but --kernel-size is {size[0]}x{size[1]}; "
             "give a reference of the size being learned"
@@ -314,10 +354,11 @@ class _Teller:
     on_epoch: Callable[[int, float], None] | None
     on_step: Callable[[TrainingStart], None] | None
 
-    def start(self, step: float) -> None:
+    def start(self, step: float, how: str | None = None, epochs: int | None = None) -> None:
         if self.main and self.on_step is not None:
-            how = "given by --lr" if self.config.lr is not None else self.solver.step_rule
-            epochs = self.config.epochs_for_solver()
+            if how is None:
+                how = "given by --lr" if self.config.lr is not None else self.solver.step_rule
+            epochs = self.config.epochs_for_solver() if epochs is None else epochs
             self.on_step(TrainingStart(self.solver.name, step, how, epochs, self.notebook))
 
     def epoch(self, i: int, loss: float) -> None:

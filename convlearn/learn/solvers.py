@@ -1,8 +1,11 @@
 """The solver registry: each solver's defaults, step rule and way of running, in one place.
 
 Solvers:
-    - ``sgd``: the notebook's full-batch gradient descent on a :class:`Conv2D`
-      weight. With no pair given it is the notebook's run, step 0.03, 10 epochs.
+    - ``sgd``: full-batch gradient descent. With no pair given it is the
+      notebook's run on a :class:`Conv2D` weight, step 0.03, 10 epochs; on your
+      pairs it is Jacobi-preconditioned Nesterov descent on the normal
+      equations, until converged (:mod:`convlearn.learn.descent`), unless
+      ``--lr`` asks for the notebook's plain steps.
     - ``lstsq``: the exact least-squares kernel, from G and b in float64.
     - ``adam``: Adam with step 0.1.
     - ``lbfgs``: L-BFGS with a strong-Wolfe line search and tight stopping rules.
@@ -25,6 +28,7 @@ from convlearn.learn.normal import CONVERGED_RTOL
 from convlearn.learn.problem import NOTEBOOK_LR
 
 __all__ = [
+    "AUTO",
     "DEFAULT_EPOCHS",
     "DTYPES",
     "REGISTRY",
@@ -55,6 +59,8 @@ LBFGS_RTOL = 1e-10
 LBFGS_PATIENCE = 5
 #: SGD stops as diverged when the loss grows to this many times its first value.
 DIVERGE_FACTOR = 100.0
+#: ``kernel_size`` that asks for the size to be found from the data (see :mod:`convlearn.learn.support`).
+AUTO = "auto"
 #: Training dtypes for the iterative solvers (lstsq always works in float64).
 DTYPES = ("float32", "float64")
 
@@ -119,6 +125,8 @@ class Solver:
         patience: stop after this many epochs without a new low, and keep the
             best kernel seen; None: run on.
         alternative: what to suggest beside lstsq when the run did not converge.
+        descent: on pairs with no step given, run the accelerated descent on the
+            normal equations (see :meth:`on_equations`).
     """
 
     name: str
@@ -132,6 +140,15 @@ class Solver:
     stop_on_growth: bool = False
     patience: int | None = None
     alternative: str = ""
+    descent: bool = False
+
+    def on_equations(self, notebook: bool, lr: float | None) -> bool:
+        """It runs on the normal equations (:mod:`convlearn.learn.descent`) rather than over the pixels.
+
+        So does ``sgd`` on your pairs with no ``--lr``; given a step, or on the
+        notebook's problem, it is the notebook's plain descent on a ``Conv2D``.
+        """
+        return self.descent and not notebook and lr is None
 
     @property
     def iterative(self) -> bool:
@@ -160,7 +177,8 @@ REGISTRY: dict[str, Solver] = {
             optimizer=_SGD,
             notebook_lr=NOTEBOOK_LR,
             stop_on_growth=True,
-            alternative=" (--solver lbfgs iterates much faster than sgd)",
+            alternative="; without --epochs (and --lr) sgd runs until it converges",
+            descent=True,
         ),
         Solver("lstsq", epochs=0, lr=None, step_rule="the exact least-squares kernel, no step"),
         Solver("adam", epochs=2000, lr=ADAM_LR, step_rule="Adam's step, the same throughout", optimizer=_adam),
@@ -200,7 +218,8 @@ def solver_named(name: str) -> Solver:
 class LearnConfig:
     """Settings for :func:`learn_kernel`. Defaults are the notebook's."""
 
-    kernel_size: tuple[int, int] = (1, 2)  # (1, 2): the notebook's nn.Conv2d kernel_size
+    kernel_size: tuple[int, int] | str = (1, 2)  # (1, 2): the notebook's nn.Conv2d kernel_size; or "auto"
+    anchor: tuple[int, int] | None = None  # None: centred at (h // 2, w // 2), as OpenCV and SciPy anchor
     epochs: int | None = None  # None: DEFAULT_EPOCHS[solver]; 10, the notebook's range(10), for sgd
     lr: float | None = None  # None: 0.03 (the notebook's) on its own problem, else safe_step() for sgd
     bias: bool = False  # False: the notebook's bias=False
@@ -232,6 +251,8 @@ def check_size(kernel_size: tuple[int, int]) -> None:
     Raises:
         InputError: a side under 1.
     """
+    if kernel_size == AUTO:
+        return
     h, w = kernel_size
     if h < 1 or w < 1:
         raise InputError(f"Invalid kernel size {h}x{w}; both sides must be at least 1")

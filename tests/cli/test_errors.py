@@ -150,7 +150,14 @@ CASES = [
     case("output-dir-is-a-file", "detect s.png -o a_file/edges.png", 1, "'a_file' is a file, not a directory"),
     case("output-is-input", "detect s.png -o s.png", 2, "'s.png' is also an input", "--output"),
     # Training.
-    case("learn-mismatched-pair", "learn -i s.png -t target_5x5.npy", 2, "target_5x5.npy is 5x5", "6x8", "6x7"),
+    case(
+        "learn-mismatched-pair",
+        "learn -i s.png -t target_5x5.npy --kernel-size 1x2",
+        2,
+        "target_5x5.npy is 5x5",
+        "6x8",
+        "6x7",
+    ),
     case("learn-diverges", "learn --lr 10 --epochs 40 -o diverged.json", 1, "--lr"),
 ]
 

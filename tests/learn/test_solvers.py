@@ -57,10 +57,11 @@ def test_lbfgs_is_within_1e4_in_tens_of_iterations_and_exact_in_float64():
     assert (result.weight - K3).abs().max() < 1e-7
 
 
-def test_sgd_uses_the_safe_step_on_pairs_and_loss_falls_monotonically():
+def test_sgd_at_the_safe_step_falls_monotonically():
+    # Given a step, sgd on pairs is the notebook's plain descent on a Conv2D.
     pair = float_pair()
     G = normal_equations([pair], (3, 3))[0]
-    result = train_sgd([pair], LearnConfig(kernel_size=(3, 3), epochs=300))
+    result = train_sgd([pair], LearnConfig(kernel_size=(3, 3), epochs=300, lr=safe_step(G)))
     assert result.lr == pytest.approx(safe_step(G)) and result.safe_lr == result.lr
     assert all(b <= a for a, b in itertools.pairwise(result.losses))
     assert result.losses[-1] < result.losses[0] * 1e-2

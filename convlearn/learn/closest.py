@@ -1,0 +1,119 @@
+"""The built-in kernel closest to a learned one: "this is ``gaussian:5,1.2``, to 3.1e-4".
+
+Candidates are every built-in of the learned kernel's shape (see
+:data:`convlearn.kernels.KERNELS`):
+
+- the fixed kernels (sobel, scharr, prewitt, roberts, farid, laplacian,
+  sharpen, emboss, edge...), each times its least-squares scale;
+- the families with their parameters fitted: ``box:N``; ``gaussian:N`` (OpenCV's
+  default sigma, which for N <= 7 is its binomial table) and ``gaussian:N,SIGMA``;
+  ``log:N,SIGMA``; SIGMA by golden-section search on the squared difference,
+  each times its least-squares scale too.
+
+A scale within 1e-3 of 1 counts as 1; scales and sigmas are rounded to three
+significant digits, and the difference is measured to the rounded kernel, so
+what is reported is what ``detect -k SPEC`` would apply. The closest is the one
+with the smallest largest absolute difference; it is reported as close when
+that difference is at most :data:`CLOSE` of the learned kernel's largest
+absolute weight, and as nothing otherwise.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Iterator
+
+import numpy as np
+
+__all__ = ["CLOSE", "closest_builtin"]
+
+#: "Close": the largest difference is at most this fraction of max |weight|
+#: (5%: an 8-bit target's rounding leaves ~1e-3 on a 5x5 blur whose peak is 0.16).
+CLOSE = 0.05
+#: A fitted scale this near 1 is reported as 1, the built-in itself.
+_UNIT = 1e-3
+
+
+def closest_builtin(weight: np.ndarray) -> dict | None:
+    """The closest built-in kernel to ``weight``, or None when none is close.
+
+    Args:
+        weight: the learned kernel, :math:`(h, w)`.
+
+    Returns:
+        ``{"spec": ..., "max_abs_diff": ...}`` and ``"scale"`` when the built-in
+        is scaled (``weight ≈ scale * spec``); None when nothing is within
+        :data:`CLOSE` of the kernel's scale.
+
+    >>> closest_builtin(np.array([[-1.0, 0, 1], [-2, 0, 2], [-1, 0, 1]]) * 0.25)
+    {'spec': 'sobel-x', 'max_abs_diff': 0.0, 'scale': 0.25}
+    """
+    w = np.asarray(weight, dtype=np.float64)
+    peak = float(np.abs(w).max()) if w.size else 0.0
+    if peak == 0.0 or not math.isfinite(peak):
+        return None
+    best = None
+    for spec, kernel in _candidates(w):
+        scale = _round(_scale(w, kernel))
+        scale = 1.0 if abs(scale - 1.0) <= _UNIT else scale
+        diff = float(np.abs(w - scale * kernel).max())
+        if best is None or diff < best[0]:
+            best = (diff, spec, scale)
+    if best is None or best[0] > CLOSE * peak:
+        return None
+    diff, spec, scale = best
+    return {"spec": spec, "max_abs_diff": diff} | ({} if scale == 1.0 else {"scale": scale})
+
+
+def _candidates(w: np.ndarray) -> Iterator[tuple[str, np.ndarray]]:
+    """Every built-in of ``w``'s shape: the fixed ones, and the families with fitted parameters."""
+    from convlearn.kernels import KERNELS, gaussian_kernel, log_kernel
+
+    for name, info in KERNELS.items():
+        if not info.usage:
+            fixed = info.make([])
+            if fixed.shape == w.shape:
+                yield name, fixed
+    h, side = w.shape
+    if h != side:
+        return
+    yield f"box:{side}", np.full((side, side), 1.0 / (side * side))
+    yield f"gaussian:{side}", gaussian_kernel(side, 0.0)
+    if side >= 3:
+        for family, make in (("gaussian", gaussian_kernel), ("log", log_kernel)):
+            sigma = _round(_fit_sigma(w, lambda s, make=make: make(side, s), 0.2, float(side)))
+            yield f"{family}:{side},{sigma:g}", make(side, sigma)
+
+
+def _scale(w: np.ndarray, kernel: np.ndarray) -> float:
+    """The least-squares factor s minimising ``||w - s kernel||``."""
+    norm = float((kernel * kernel).sum())
+    return float((w * kernel).sum()) / norm if norm > 0 else 1.0
+
+
+def _fit_sigma(w: np.ndarray, make: Callable[[float], np.ndarray], lo: float, hi: float) -> float:
+    """Golden-section search for the sigma whose (scaled) kernel is nearest ``w`` in squared difference."""
+
+    def cost(sigma: float) -> float:
+        kernel = make(sigma)
+        return float(((w - _scale(w, kernel) * kernel) ** 2).sum())
+
+    ratio = (math.sqrt(5) - 1) / 2
+    a, b = lo, hi
+    c, d = b - ratio * (b - a), a + ratio * (b - a)
+    fc, fd = cost(c), cost(d)
+    for _ in range(60):  # the interval shrinks to 0.618**60 of itself: far below the rounding to 3 digits
+        if fc < fd:
+            b, d, fd = d, c, fc
+            c = b - ratio * (b - a)
+            fc = cost(c)
+        else:
+            a, c, fc = c, d, fd
+            d = a + ratio * (b - a)
+            fd = cost(d)
+    return (a + b) / 2
+
+
+def _round(value: float) -> float:
+    """Three significant digits."""
+    return float(f"{value:.3g}")
