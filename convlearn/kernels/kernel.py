@@ -14,11 +14,15 @@ import numpy as np
 
 from convlearn.errors import KernelSpecError
 
-__all__ = ["MAX_KERNEL_SIDE", "Kernel", "check_weight"]
+__all__ = ["COLOUR_PLANES", "MAX_KERNEL_SIDE", "Kernel", "check_weight"]
 
 #: Largest kernel side accepted from a spec; far beyond any sensible filter, it
 #: stops a typo such as ``box:100000`` from allocating gigabytes.
 MAX_KERNEL_SIDE = 1025
+#: The leading axes a colour kernel's weight has, by how it treats the channels:
+#: ``each`` one (h, w) plane per channel (R->R, G->G, B->B); ``full`` one per
+#: (output, input) channel pair, as ``nn.Conv2d(3, 3)``'s weight.
+COLOUR_PLANES = {"each": (3,), "full": (3, 3)}
 
 
 @dataclass(frozen=True)
@@ -26,8 +30,9 @@ class Kernel:
     """A correlation kernel with an optional bias and anchor.
 
     Attributes:
-        weight: the kernel, float64, shape :math:`(h, w)`.
-        bias: an additive offset, or None.
+        weight: the kernel, float64, shape :math:`(h, w)`; a colour kernel's is
+            :math:`(3, h, w)` (per channel) or :math:`(3, 3, h, w)` (output, input channel).
+        bias: an additive offset, or None; a colour kernel's may be one per output channel.
         name: where it came from (a table name, ``"inline"`` or a path).
         anchor: ``(row, col)`` of the output pixel's position in the kernel,
             used by ``mode="same"``; None means the centre ``(h // 2, w // 2)``,
@@ -35,14 +40,30 @@ class Kernel:
     """
 
     weight: np.ndarray
-    bias: float | None = None
+    bias: float | tuple[float, ...] | None = None
     name: str = "inline"
     anchor: tuple[int, int] | None = None
     meta: dict = field(default_factory=dict, compare=False)
 
     @property
     def shape(self) -> tuple[int, int]:
-        return tuple(self.weight.shape)  # type: ignore[return-value]
+        """``(h, w)``: the spatial size (a colour kernel's planes share it)."""
+        return tuple(self.weight.shape[-2:])  # type: ignore[return-value]
+
+    @property
+    def channels(self) -> str | None:
+        """``"each"`` for a (3, h, w) weight, ``"full"`` for (3, 3, h, w), None for a plain (h, w) kernel."""
+        planes = tuple(self.weight.shape[:-2])
+        return next((name for name, lead in COLOUR_PLANES.items() if lead == planes), None)
+
+    def biases(self) -> tuple[float, ...]:
+        """The bias of each output plane (one for a plain kernel, three for a colour one), 0 when there is none."""
+        n = 3 if self.channels is not None else 1
+        if self.bias is None:
+            return (0.0,) * n
+        if isinstance(self.bias, tuple):
+            return self.bias
+        return (float(self.bias),) * n
 
     @property
     def origin(self) -> tuple[int, int]:
@@ -52,20 +73,25 @@ class Kernel:
 
     def transpose(self) -> Kernel:
         a = None if self.anchor is None else (self.anchor[1], self.anchor[0])
-        return Kernel(self.weight.T.copy(), self.bias, f"{self.name}.T", a)
+        return Kernel(np.swapaxes(self.weight, -1, -2).copy(), self.bias, f"{self.name}.T", a)
 
 
-def check_weight(weight: np.ndarray, spec: str) -> np.ndarray:
+def check_weight(weight: np.ndarray, spec: str, colour: bool = False) -> np.ndarray:
     """``weight`` itself, once it is a non-empty, finite 2-D matrix no side of which exceeds :data:`MAX_KERNEL_SIDE`.
+
+    With ``colour``, a (3, h, w) or (3, 3, h, w) weight (see :data:`COLOUR_PLANES`) passes too.
 
     Raises:
         KernelSpecError: naming ``spec``, the text the weight came from.
     """
-    if weight.ndim != 2 or weight.size == 0:
-        raise KernelSpecError(f"Kernel {spec!r} must be a non-empty 2-D matrix, got shape {weight.shape}")
-    if max(weight.shape) > MAX_KERNEL_SIDE:
+    planes = tuple(weight.shape[:-2]) if weight.ndim >= 2 else None
+    shaped = weight.ndim == 2 or (colour and planes in COLOUR_PLANES.values())
+    if not shaped or weight.size == 0:
+        expected = "a non-empty 2-D matrix" + (", (3, h, w) or (3, 3, h, w) array" if colour else "")
+        raise KernelSpecError(f"Kernel {spec!r} must be {expected}, got shape {weight.shape}")
+    if max(weight.shape[-2:]) > MAX_KERNEL_SIDE:
         raise KernelSpecError(
-            f"Kernel {spec!r} is {weight.shape[0]}x{weight.shape[1]}; the largest side allowed is {MAX_KERNEL_SIDE}"
+            f"Kernel {spec!r} is {weight.shape[-2]}x{weight.shape[-1]}; the largest side allowed is {MAX_KERNEL_SIDE}"
         )
     if not np.isfinite(weight).all():
         raise KernelSpecError(f"Kernel {spec!r} contains NaN or inf; every value must be finite")

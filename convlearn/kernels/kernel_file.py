@@ -4,6 +4,10 @@ A JSON kernel file holds an object::
 
     {"kernel": [[...], ...], "bias": 0.1 or null, "anchor": [row, col], ...}
 
+A colour kernel nests its planes: ``"kernel"`` is (3, h, w) (one plane per
+channel) or (3, 3, h, w) (output, input channel), and ``"bias"`` may be a list
+with one value per output channel.
+
 ``"anchor"`` is there only when the kernel has one (an ImageMagick ``+X+Y``
 origin, or a file that had one); any further keys (``learn``'s fit report) are
 kept in :attr:`Kernel.meta`. A bare list of rows is read too. ``learn --output``,
@@ -48,7 +52,9 @@ def _read_npy(p: Path) -> np.ndarray:
 
 
 def _is_rows(rows: object) -> bool:
-    """A non-empty list of lists of numbers (booleans are not numbers here)."""
+    """A non-empty list of lists of numbers (booleans are not numbers here), or a list of such (colour planes)."""
+    if isinstance(rows, list) and rows and all(isinstance(r, list) and r and isinstance(r[0], list) for r in rows):
+        return all(_is_rows(r) for r in rows)
     return (
         isinstance(rows, list)
         and bool(rows)
@@ -56,6 +62,29 @@ def _is_rows(rows: object) -> bool:
             isinstance(r, list) and all(isinstance(v, int | float) and not isinstance(v, bool) for v in r) for r in rows
         )
     )
+
+
+def _is_number(v: object) -> bool:
+    return isinstance(v, int | float) and not isinstance(v, bool)
+
+
+def _check_bias(bias: object, weight: np.ndarray, p: Path) -> float | tuple[float, ...] | None:
+    """A number or null; for a colour kernel also a list of one number per output channel."""
+    if isinstance(bias, list) and weight.ndim > 2:
+        if len(bias) != weight.shape[0] or not all(_is_number(v) for v in bias):
+            raise KernelSpecError(
+                f'Kernel file {str(p)!r}: "bias" must be a number, null or a list of {weight.shape[0]} numbers '
+                "(one per output channel)"
+            )
+        values = tuple(float(v) for v in bias)
+    elif bias is None or _is_number(bias):
+        values = bias
+    else:
+        raise KernelSpecError(f'Kernel file {str(p)!r}: "bias" must be a number or null')
+    finite = values is None or all(math.isfinite(v) for v in (values if isinstance(values, tuple) else (values,)))
+    if not finite:
+        raise KernelSpecError(f"Kernel file {str(p)!r}: bias must be finite")
+    return values
 
 
 def _read_json(p: Path) -> tuple[np.ndarray, float | None, object, dict]:
@@ -70,16 +99,15 @@ def _read_json(p: Path) -> tuple[np.ndarray, float | None, object, dict]:
             raise KernelSpecError(f'Kernel file {str(p)!r} has no "kernel" key (a list of rows)')
         rows, bias, anchor = data["kernel"], data.get("bias"), data.get("anchor")
         meta = {k: v for k, v in data.items() if k not in _KERNEL_KEYS}
-        if bias is not None and (isinstance(bias, bool) or not isinstance(bias, int | float)):
-            raise KernelSpecError(f'Kernel file {str(p)!r}: "bias" must be a number or null')
     if not _is_rows(rows):
         raise KernelSpecError(f'Kernel file {str(p)!r}: "kernel" must be a non-empty list of rows of numbers')
-    if len({len(r) for r in rows}) != 1:
+    try:
+        weight = np.array(rows, dtype=np.float64)
+    except ValueError:  # planes of different shapes
+        weight = np.empty(0)
+    if weight.dtype == object or weight.ndim < 2 or (weight.ndim == 2 and len({len(r) for r in rows}) != 1):
         raise KernelSpecError(f"Kernel file {str(p)!r}: ragged rows; every row needs the same count")
-    weight = np.array(rows, dtype=np.float64)
-    if bias is not None and not math.isfinite(bias):
-        raise KernelSpecError(f"Kernel file {str(p)!r}: bias must be finite")
-    return weight, bias, anchor, meta
+    return weight, _check_bias(bias, weight, p), anchor, meta
 
 
 def _check_anchor(anchor: object, shape: tuple[int, int], p: Path) -> tuple[int, int] | None:
@@ -123,29 +151,39 @@ def load_kernel_file(path: str | os.PathLike) -> Kernel:
         weight, bias, anchor, meta = _read_npy(p), None, None, {}
     else:
         weight, bias, anchor, meta = _read_json(p)
-    weight = check_weight(weight, str(p))
-    anchor = _check_anchor(anchor, weight.shape, p)
-    return Kernel(weight, None if bias is None else float(bias), str(p), anchor, meta)
+    weight = check_weight(weight, str(p), colour=True)
+    anchor = _check_anchor(anchor, weight.shape[-2:], p)
+    return Kernel(weight, bias if bias is None or isinstance(bias, tuple) else float(bias), str(p), anchor, meta)
 
 
 def _record(kernel: Kernel, decimals: int | None) -> dict:
     """The kernel file's object: weight, bias, and the anchor when the kernel has one."""
-    weight, bias = kernel.weight.tolist(), kernel.bias
+    weight = kernel.weight
+    bias = list(kernel.bias) if isinstance(kernel.bias, tuple) else kernel.bias
     if decimals is not None:
-        weight = [[round_value(v, decimals) for v in row] for row in weight]
-        bias = None if bias is None else round_value(bias, decimals)
-    data = {"kernel": weight, "bias": bias}
+        weight = np.vectorize(lambda v: round_value(v, decimals), otypes=[float])(weight)
+        bias = None if bias is None else np.vectorize(lambda v: round_value(v, decimals), otypes=[float])(bias).tolist()
+    data = {"kernel": weight.tolist(), "bias": bias}
     if kernel.anchor is not None:
         data["anchor"] = list(kernel.anchor)
     return data
 
 
+def _nested_rows(values: list, indent: int) -> str:
+    """A (h, w) list one row per line; colour planes nested in brackets around them."""
+    pad = " " * indent
+    if not isinstance(values[0][0], list):
+        return ",\n".join(f"{pad}[{', '.join(py_literal(v, None) for v in row)}]" for row in values)
+    return ",\n".join(f"{pad}[\n{_nested_rows(plane, indent + 2)}\n{pad}]" for plane in values)
+
+
 def _rows_layout(data: dict) -> str:
     """One row per line, each value its shortest exact literal with ``-0.0`` written ``0.0``."""
-    rows = ",\n".join(f"    [{', '.join(py_literal(v, None) for v in row)}]" for row in data["kernel"])
-    entries = [f'  "kernel": [\n{rows}\n  ]']
+    entries = [f'  "kernel": [\n{_nested_rows(data["kernel"], 4)}\n  ]']
     for key, value in data.items():
-        if key == "bias" and value is not None:
+        if key == "bias" and isinstance(value, list):
+            entries.append(f'  "bias": [{", ".join(py_literal(v, None) for v in value)}]')
+        elif key == "bias" and value is not None:
             entries.append(f'  "bias": {py_literal(value, None)}')
         elif key != "kernel":
             entries.append(f"  {json.dumps(key)}: {json.dumps(value)}")

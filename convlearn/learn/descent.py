@@ -118,7 +118,8 @@ def descend(
 
     p = plan(ne)
     torch.manual_seed(config.seed)
-    k = Conv2D(config.kernel_size, bias=config.bias, init="kaiming").vector().numpy()  # (p,)
+    layer = Conv2D(config.kernel_size, bias=config.bias, init="kaiming", in_channels=config.in_channels)
+    k = layer.vector().numpy()  # (p,)
     G, b = ne.gram.numpy(), ne.rhs.numpy()
     until_converged = config.epochs is None
     epochs = DESCENT_CAP if until_converged else config.epochs
@@ -151,7 +152,7 @@ def _result(ne, config, solver, names, k: np.ndarray, p: Plan, losses: list[floa
     from convlearn.learn.normal import safe_step
 
     vector = torch.from_numpy(k)
-    weight, bias = unpack(vector, config.kernel_size, config.bias, torch.float64)
+    weight, bias = unpack(vector, config.kernel_size, config.bias, torch.float64, config.in_channels)
     return LearnResult(
         weight=weight,
         bias=bias,

@@ -79,7 +79,8 @@ def train(
     lr = config.lr if config.lr is not None else solver.default_lr(safe, notebook)
     torch.manual_seed(config.seed)
     # nn.Conv2d(1, 1, kernel_size)'s start, as the notebook's training cell; the forward pass is corr2d.
-    layer = Conv2D(config.kernel_size, bias=config.bias, init="kaiming").to(device=device, dtype=dtype)
+    layer = Conv2D(config.kernel_size, bias=config.bias, init="kaiming", in_channels=config.in_channels)
+    layer = layer.to(device=device, dtype=dtype)
     trainer = solver.optimizer(list(layer.parameters()), lr)
     closure = _loss_closure(layer, trainer, pairs, device, dtype)
     run = _Run(config=config, solver=solver, ne=ne, names=names, lr=lr, safe=safe, dtype=dtype, layer=layer)
@@ -146,7 +147,7 @@ class _Run:
 
     def finish(self, k: torch.Tensor, stopped: str) -> LearnResult:
         """The result for kernel vector k, with its fit report."""
-        weight, bias = unpack(k, self.config.kernel_size, self.config.bias, self.dtype)
+        weight, bias = unpack(k, self.config.kernel_size, self.config.bias, self.dtype, self.config.in_channels)
         return LearnResult(
             weight=weight,
             bias=bias,

@@ -151,11 +151,10 @@ def normal_equations(
     [2.0, -1.0]
     """
     h, w = kernel_size
-    p = h * w + int(bias)
     dev = torch.device(device)
     tile = tile_pixels or TILE_PIXELS.get(dev.type, TILE_PIXELS["cuda"])
     threads = 1 if dev.type != "cpu" else max(1, workers or torch.get_num_threads())
-    totals = [torch.zeros(p, p, dtype=torch.float64), torch.zeros(p, dtype=torch.float64), 0.0, 0.0]
+    totals: list = [0, 0, 0.0, 0.0]  # G, b, y^T y, sum(y); G and b take their size from the first pair
     count = excluded = n_pairs = 0
     for pair in pairs:
         pair = pair if aligned else align_pair(pair, kernel_size)
@@ -165,6 +164,9 @@ def normal_equations(
             for i in range(4):
                 totals[i] = totals[i] + (part[i].cpu() if i < 2 else part[i])
     G, b, yy, ysum = totals
+    if n_pairs == 0:  # no pair: the sums over nothing, at the size of a plain kernel
+        p = h * w + int(bias)
+        G, b = torch.zeros(p, p, dtype=torch.float64), torch.zeros(p, dtype=torch.float64)
     return NormalEquations(G, b, float(yy), float(ysum), count, excluded, n_pairs)
 
 
@@ -230,9 +232,14 @@ def _accumulate(
     kernel_size: tuple[int, int],
     bias: bool,
 ) -> list:
-    """G, b, y^T y and sum(y) over the row tiles beginning at ``starts``: one worker's share."""
+    """G, b, y^T y and sum(y) over the row tiles beginning at ``starts``: one worker's share.
+
+    X may be :math:`(C, H, W)`: A's columns are then the C planes' windows, plane by plane.
+    """
     h, w = kernel_size
-    p = h * w + int(bias)
+    planes = X if X.dim() == 3 else X[None]  # (C, H, W)
+    hw = h * w
+    p = planes.shape[0] * hw + int(bias)
     Ho, Wo = Y.shape
     f64 = dict(dtype=torch.float64, device=X.device)
     G = torch.zeros(p, p, **f64)
@@ -249,17 +256,19 @@ def _accumulate(
         yt = ybuf[: R * Wo]
         yt.view(R, Wo).copy_(Y[r0 : r0 + R])
         if M is None:
-            for a in range(h):
-                for c in range(w):
-                    Cv[a * w + c].copy_(X[r0 + a : r0 + a + R, c : c + Wo])  # the (a, c) window
+            for i, P in enumerate(planes):
+                for a in range(h):
+                    for c in range(w):
+                        Cv[i * hw + a * w + c].copy_(P[r0 + a : r0 + a + R, c : c + Wo])  # the (a, c) window
             if bias:
                 Cv[p - 1].fill_(1.0)
         else:
             mt = mbuf[:R]
             mt.copy_(M[r0 : r0 + R])  # 0/1: zeroing a pixel's row of A drops it from the sums
-            for a in range(h):
-                for c in range(w):
-                    torch.mul(X[r0 + a : r0 + a + R, c : c + Wo], mt, out=Cv[a * w + c])
+            for i, P in enumerate(planes):
+                for a in range(h):
+                    for c in range(w):
+                        torch.mul(P[r0 + a : r0 + a + R, c : c + Wo], mt, out=Cv[i * hw + a * w + c])
             if bias:
                 Cv[p - 1].copy_(mt)
             yt.mul_(mt.view(-1))

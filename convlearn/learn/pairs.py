@@ -42,8 +42,9 @@ class Pair:
     """One training pair.
 
     Attributes:
-        input: :math:`(H, W)` float tensor.
-        target: :math:`(H, W)` (same-size) or :math:`(H - h + 1, W - w + 1)` (valid) float tensor.
+        input: :math:`(H, W)` float tensor; :math:`(3, H, W)` for colour (RGB planes).
+        target: :math:`(H, W)` (same-size) or :math:`(H - h + 1, W - w + 1)` (valid) float tensor,
+            with a leading 3 for colour.
         input_name, target_name: where they came from, for reports.
         mask: None (every pixel counts) or a bool tensor of the target's shape,
             True where the pixel is used in the fit.
@@ -97,13 +98,13 @@ def align_target(
     Ho, Wo = H - h + 1, W - w + 1
     if Ho < 1 or Wo < 1:
         raise InputError(f"Kernel {h}x{w} is larger than the input image {H}x{W}")
-    if tuple(Y.shape) == (Ho, Wo):
+    if tuple(Y.shape[-2:]) == (Ho, Wo):
         return Y
-    if tuple(Y.shape) == (H, W):
+    if tuple(Y.shape[-2:]) == (H, W):
         ay, ax = anchor if anchor is not None else (h // 2, w // 2)
-        return Y[ay : ay + Ho, ax : ax + Wo]
+        return Y[..., ay : ay + Ho, ax : ax + Wo]
     raise InputError(
-        f"{name} is {Y.shape[0]}x{Y.shape[1]}, but its input is {H}x{W}: a target must have the input's size "
+        f"{name} is {Y.shape[-2]}x{Y.shape[-1]}, but its input is {H}x{W}: a target must have the input's size "
         f"or the valid size {Ho}x{Wo} for a {h}x{w} kernel"
     )
 
@@ -157,6 +158,7 @@ def read_pair(
     *,
     keep_saturated: bool = False,
     max_pixels: int | None = DEFAULT_MAX_PIXELS,
+    channels: str = "luma",
 ) -> Pair:
     """Read an input/target pair from files, with the target's clipped pixels masked out.
 
@@ -166,21 +168,23 @@ def read_pair(
         keep_saturated: keep target pixels at their integer type's minimum or
             maximum (by default they are left out, see :func:`informative_mask`).
         max_pixels: Pillow's decompression-bomb limit, see :func:`convlearn.images.read_image`.
+        channels: ``luma`` reads one plane; ``each`` or ``full`` read RGB, as (3, H, W),
+            and a pixel is left out when any of its channels is clipped.
 
     Returns:
         The pair; ``mask`` is None when nothing is left out.
 
     Raises:
         ImageReadError: a missing or unreadable file.
-        InputError: a target whose every pixel is clipped.
+        InputError: a target whose every pixel is clipped; a single-plane image with colour channels.
     """
-    X = _read(input_path, max_pixels)[0]
-    Y, data = _read(target_path, max_pixels)
+    X = _read(input_path, max_pixels, channels)[0]
+    Y, data = _read(target_path, max_pixels, channels)
     mask = None
     if not keep_saturated:
         mask_np, excluded = informative_mask(data, str(target_path))
         if mask_np is not None and excluded:
-            if mask_np.shape != Y.shape:
+            if mask_np.shape != Y.shape[-2:]:
                 raise ImageReadError(f"{target_path}: its stored levels have shape {mask_np.shape}, not {Y.shape}")
             if not mask_np.any():
                 raise InputError(
@@ -191,10 +195,19 @@ def read_pair(
     return Pair(torch.from_numpy(X), torch.from_numpy(Y), str(input_path), str(target_path), mask)
 
 
-def _read(path: str | os.PathLike, max_pixels: int | None) -> tuple[np.ndarray, Decoded]:
+def _read(path: str | os.PathLike, max_pixels: int | None, channels: str = "luma") -> tuple[np.ndarray, Decoded]:
     # float64: 8- and 16-bit levels divide exactly, so exact filters come back to 1e-14, not 1e-7.
-    decoded = read_with_levels(path, max_pixels=max_pixels, dtype=np.float64)
-    return decoded.values, decoded
+    if channels == "luma":
+        decoded = read_with_levels(path, max_pixels=max_pixels, dtype=np.float64)
+        return decoded.values, decoded
+    decoded = read_with_levels(path, channels="each", max_pixels=max_pixels, dtype=np.float64)
+    grey = decoded.values.ndim == 2 or (decoded.levels is not None and decoded.levels.ndim == 2)
+    if grey:
+        raise InputError(
+            f"{str(path)!r} has a single plane (greyscale), but --channels {channels} learns from RGB pairs; "
+            "give colour images, or use --channels luma"
+        )
+    return np.ascontiguousarray(decoded.values.transpose(2, 0, 1)), decoded  # (3, H, W)
 
 
 def find_pairs(directory: str | os.PathLike) -> list[tuple[Path, Path]]:
@@ -255,7 +268,7 @@ class PairFiles(Sequence[Pair]):
 
     Args:
         paths: ``(input, target)`` file paths.
-        keep_saturated, max_pixels: passed to :func:`read_pair`.
+        keep_saturated, max_pixels, channels: passed to :func:`read_pair`.
     """
 
     def __init__(
@@ -264,10 +277,12 @@ class PairFiles(Sequence[Pair]):
         *,
         keep_saturated: bool = False,
         max_pixels: int | None = DEFAULT_MAX_PIXELS,
+        channels: str = "luma",
     ) -> None:
         self.paths = [(Path(x), Path(y)) for x, y in paths]
         self.keep_saturated = keep_saturated
         self.max_pixels = max_pixels
+        self.channels = channels
 
     def __len__(self) -> int:
         return len(self.paths)
@@ -276,7 +291,9 @@ class PairFiles(Sequence[Pair]):
         if isinstance(index, slice):
             return [self[i] for i in range(*index.indices(len(self)))]
         x, y = self.paths[index]
-        return read_pair(x, y, keep_saturated=self.keep_saturated, max_pixels=self.max_pixels)
+        return read_pair(
+            x, y, keep_saturated=self.keep_saturated, max_pixels=self.max_pixels, channels=self.channels
+        )
 
     def __iter__(self) -> Iterator[Pair]:
         for i in range(len(self)):

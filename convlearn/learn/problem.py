@@ -42,35 +42,43 @@ class Conv2D(nn.Module):
         kernel_size: ``(h, w)``.
         bias: learn an additive offset (``bias`` is None without one).
         init: ``uniform`` or ``kaiming``, see :data:`INITS`.
+        in_channels: input planes summed into the one output plane (as
+            ``nn.Conv2d(in_channels, 1)``); the weight is then :math:`(C, h, w)`.
 
     Shape:
-        - Input: :math:`(H, W)` or :math:`(B, H, W)`
+        - Input: :math:`(H, W)` or :math:`(B, H, W)`; :math:`(C, H, W)` with ``in_channels`` C > 1
         - Output: :math:`(..., H - h + 1, W - w + 1)`
 
     >>> layer = Conv2D((1, 2)); layer(torch.ones(6, 8)).shape
     torch.Size([6, 7])
     """
 
-    def __init__(self, kernel_size: tuple[int, int], *, bias: bool = True, init: str = "uniform") -> None:
+    def __init__(
+        self, kernel_size: tuple[int, int], *, bias: bool = True, init: str = "uniform", in_channels: int = 1
+    ) -> None:
         super().__init__()
         if init not in INITS:
             raise invalid_choice("init", init, INITS)
         h, w = kernel_size
+        shape = (h, w) if in_channels == 1 else (in_channels, h, w)
         if init == "uniform":
-            self.weight = nn.Parameter(torch.rand(kernel_size))
+            self.weight = nn.Parameter(torch.rand(shape))
             self.bias = nn.Parameter(torch.zeros(1)) if bias else None
             return
-        # nn.Conv2d's reset_parameters on its (1, 1, h, w) weight: the fan-in is h * w.
-        weight = torch.empty(h, w)
-        nn.init.kaiming_uniform_(weight.view(1, 1, h, w), a=math.sqrt(5))
+        # nn.Conv2d's reset_parameters on its (1, C, h, w) weight: the fan-in is C * h * w.
+        weight = torch.empty(shape)
+        nn.init.kaiming_uniform_(weight.view(1, in_channels, h, w), a=math.sqrt(5))
         self.weight = nn.Parameter(weight)
         self.bias = None
         if bias:
-            bound = 1 / math.sqrt(h * w)
+            bound = 1 / math.sqrt(in_channels * h * w)
             self.bias = nn.Parameter(nn.init.uniform_(torch.empty(1), -bound, bound))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        y = corr2d(x, self.weight)
+        if self.weight.dim() == 2:
+            y = corr2d(x, self.weight)
+        else:  # (C, H, W) in: each input plane through its own plane of the weight, summed
+            y = sum(corr2d(x[c], self.weight[c]) for c in range(self.weight.shape[0]))
         return y if self.bias is None else y + self.bias
 
     def vector(self) -> torch.Tensor:

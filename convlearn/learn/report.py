@@ -104,8 +104,8 @@ class LearnResult:
     could improve no further), ``diverged`` or ``interrupted``.
     """
 
-    weight: torch.Tensor  # (h, w)
-    bias: float | None
+    weight: torch.Tensor  # (h, w); colour: (3, h, w) or (3, 3, h, w)
+    bias: float | tuple[float, ...] | None  # colour: one per output channel
     losses: list[float] = field(default_factory=list)
     lr: float | None = 0.0  # the step used; None for lstsq
     epochs_run: int = 0
@@ -118,6 +118,8 @@ class LearnResult:
     anchor: tuple[int, int] | None = None  # the output pixel's place in the kernel; None: centred
     support: str | None = None  # why this size, when it was found from the data (--kernel-size auto)
     closest: dict | None = None  # the closest built-in kernel, {"spec", "max_abs_diff"}, when one is close
+    channels: str = "luma"  # luma, or each / full for a colour kernel (see convlearn.learn.colour)
+    channel_fits: list[dict] | None = None  # colour: each output channel's fit (R², RMS, closest for each)
 
     def kernel(self, name: str = "learned"):
         """The result as a :class:`convlearn.kernels.Kernel` (float64), with its anchor."""
@@ -135,9 +137,12 @@ class LearnResult:
         Keys: solver, kernel_size, bias_fitted, epochs, step (None for lstsq),
         safe_step, stopped, the :class:`FitReport` fields (loss, rms, r2, ...),
         inputs and targets; ``support`` when the size was found from the data,
-        and ``closest`` (a dict or None) when the built-ins were compared.
+        and ``closest`` (a dict or None) when the built-ins were compared; a colour
+        kernel adds ``channels`` and ``channel_fits`` (one dict per output channel).
         """
         extra = {} if self.support is None else {"support": self.support}
+        if self.channels != "luma":
+            extra.update(channels=self.channels, channel_fits=self.channel_fits)
         report = self.report.to_dict() if self.report is not None else {}
         return {
             "solver": self.solver,
@@ -163,11 +168,14 @@ def pack(weight: torch.Tensor, bias: float | None) -> torch.Tensor:
     return torch.cat([k, torch.as_tensor([float(bias)], dtype=torch.float64)])
 
 
-def unpack(k: torch.Tensor, kernel_size: tuple[int, int], bias: bool, dtype: torch.dtype):
-    """``(weight, bias)`` from a kernel vector: the weight (h, w) in ``dtype``, the bias a float or None."""
+def unpack(k: torch.Tensor, kernel_size: tuple[int, int], bias: bool, dtype: torch.dtype, in_channels: int = 1):
+    """``(weight, bias)`` from a kernel vector: the weight (h, w) in ``dtype`` ((C, h, w) for C
+    ``in_channels`` > 1), the bias a float or None."""
     h, w = kernel_size
-    weight = k[: h * w].reshape(h, w).to(dtype).clone()
-    return weight, (float(k[h * w]) if bias else None)
+    n = in_channels * h * w
+    shape = (h, w) if in_channels == 1 else (in_channels, h, w)
+    weight = k[:n].reshape(shape).to(dtype).clone()
+    return weight, (float(k[n]) if bias else None)
 
 
 def fit_notes(result: LearnResult) -> list[str]:

@@ -9,7 +9,7 @@ the pairs it kept (see :mod:`convlearn.learn.iterative`).
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 
 import torch
@@ -17,12 +17,12 @@ import torch
 from convlearn.errors import InputError
 from convlearn.images import DEFAULT_MAX_PIXELS, check_not_input, write_text
 from convlearn.learn.closest import closest_builtin
-from convlearn.learn.descent import descend
-from convlearn.learn.iterative import TrainingDiverged, TrainingInterrupted, train
-from convlearn.learn.normal import normal_equations, safe_step, sum_over_ranks
-from convlearn.learn.pairs import Pair, PairFiles, align_pair, find_pairs
+from convlearn.learn.colour import check_channels, colour_support, learn_colour
+from convlearn.learn.fit import fit_pairs
+from convlearn.learn.iterative import TrainingDiverged, TrainingInterrupted
+from convlearn.learn.pairs import Pair, PairFiles, find_pairs
 from convlearn.learn.problem import NOTEBOOK_SIZE, NOTEBOOK_SOLVER, notebook_pair
-from convlearn.learn.report import LearnResult, fit_notes, fit_report, max_abs_difference, unpack
+from convlearn.learn.report import LearnResult, fit_notes, max_abs_difference
 from convlearn.learn.solvers import AUTO, LearnConfig, Solver, check_choices, check_config, check_size, check_steps
 from convlearn.learn.support import find_support
 from convlearn.runtime import distributed
@@ -106,14 +106,24 @@ def _learn(
 ) -> LearnResult:
     """:func:`learn_kernel` on checked settings and a resolved device."""
     notebook = pairs is None
+    colour = check_channels(cfg.channels) != "luma"
+    if colour and notebook:
+        raise InputError(f"--channels {cfg.channels} learns from colour pairs; give --input and --target")
     source = distributed.iter_shard([notebook_pair()] if notebook else pairs)
     support = None
+    if colour:
+        source = list(source)  # read once: every output channel is fitted from them
     if cfg.kernel_size == AUTO:
         source = list(source)  # read once: the probe and the fit both use them
-        support = distributed.fail_together(lambda: find_support(source, bias=cfg.bias, device=device))
+        find = colour_support if colour else find_support
+        extra = {"channels": cfg.channels} if colour else {}
+        support = distributed.fail_together(lambda: find(source, bias=cfg.bias, device=device, **extra))
         cfg = replace(cfg, kernel_size=support.size, anchor=support.anchor)
     try:
-        result = _fit(source, cfg, solver, device, notebook, on_epoch, on_start)
+        if colour:
+            result = learn_colour(source, cfg, solver, device, on_epoch, on_start)
+        else:
+            result = fit_pairs(source, cfg, solver, device, notebook, on_epoch, on_start)
     except (TrainingDiverged, TrainingInterrupted) as e:
         _place(e.result, cfg, support)
         raise
@@ -124,67 +134,9 @@ def _place(result: LearnResult, cfg: LearnConfig, support) -> LearnResult:
     """The result with its anchor, why its size (when found from the data), and the closest built-in."""
     result.anchor = cfg.anchor
     result.support = None if support is None else support.reason
-    result.closest = closest_builtin(result.weight.detach().to(torch.float64).numpy())
+    if result.channels == "luma":  # a colour kernel's closest built-ins are per channel (convlearn.learn.colour)
+        result.closest = closest_builtin(result.weight.detach().to(torch.float64).numpy())
     return result
-
-
-def _fit(
-    source: Iterable[Pair],
-    cfg: LearnConfig,
-    solver: Solver,
-    device: torch.device,
-    notebook: bool,
-    on_epoch: Callable[[int, float], None] | None,
-    on_start: Callable[..., None] | None,
-) -> LearnResult:
-    """Read the pairs into the normal equations at ``cfg``'s size, and run the solver."""
-    names: list[tuple[str, str]] = []
-    kept: list[Pair] = []  # the aligned pairs an iterative solver trains on
-
-    on_equations = solver.on_equations(notebook, cfg.lr)
-
-    def read() -> Iterator[Pair]:
-        for pair in source:
-            names.append((pair.input_name, pair.target_name))
-            aligned = align_pair(pair, cfg.kernel_size, cfg.anchor)
-            if solver.iterative and not on_equations:
-                kept.append(aligned)
-            yield aligned
-
-    ne = distributed.fail_together(
-        lambda: normal_equations(read(), cfg.kernel_size, cfg.bias, device=device, aligned=True)
-    )
-    ne = sum_over_ranks(ne)
-    names = distributed.gather_shards(names)
-    if ne.pairs == 0:
-        raise InputError("No training pairs given")
-    if on_equations:
-        return descend(ne, config=cfg, solver=solver, names=names, on_epoch=on_epoch, on_start=on_start)
-    if solver.iterative:
-        return train(
-            kept,
-            config=cfg,
-            solver=solver,
-            ne=ne,
-            device=device,
-            notebook=notebook,
-            names=names,
-            on_epoch=on_epoch,
-            on_start=on_start,
-        )
-    k = ne.solve()
-    weight, bias = unpack(k, cfg.kernel_size, cfg.bias, torch.float64)
-    return LearnResult(
-        weight=weight,
-        bias=bias,
-        lr=None,
-        solver=solver.name,
-        stopped="solved",
-        report=fit_report(ne, k, k),
-        safe_lr=safe_step(ne.gram),
-        inputs=[x for x, _ in names],
-        targets=[y for _, y in names],
-    )
 
 
 def parse_size(text: str) -> tuple[int, int]:
@@ -264,6 +216,7 @@ def run_learn(
     reference: str | None = None,
     seed: int = 0,
     dtype: str = "float32",
+    channels: str = "luma",
     output: str | os.PathLike | None = None,
     device: str = "auto",
     max_pixels: int | None = DEFAULT_MAX_PIXELS,
@@ -274,7 +227,8 @@ def run_learn(
     """Learn a kernel from image files and write the kernel file, as ``convlearn learn`` does.
 
     Every setting is checked before a pair is read (``solver``, ``epochs``, ``lr``, ``bias``, ``seed`` and
-    ``dtype`` as in :class:`LearnConfig`; ``keep_saturated`` and ``max_pixels`` as in :func:`read_pair`);
+    ``dtype`` as in :class:`LearnConfig`; ``keep_saturated``, ``max_pixels`` and ``channels`` as in
+    :func:`read_pair`);
     ``other_outputs`` (a plot) are refused, like ``output``, when they name an input. With no pair: the
     notebook's problem. Under torchrun each rank reads its share and rank 0 alone calls back and writes.
     ``on_step`` gets a :class:`TrainingStart`. On divergence or Ctrl-C the kernel reached is written too,
@@ -286,18 +240,30 @@ def run_learn(
     from convlearn.runtime import resolve_device
 
     spec = check_choices(solver, dtype)
+    check_channels(channels)
     if len(inputs) != len(targets):
         raise InputError(f"Got {len(inputs)} --input and {len(targets)} --target; give one target per input")
     paths = list(zip(inputs, targets, strict=True)) + (find_pairs(pairs_dir) if pairs_dir is not None else [])
     size = _kernel_size(kernel_size if kernel_size is not None else AUTO if paths else NOTEBOOK_SIZE)
+    if reference is not None and channels != "luma":
+        raise InputError(f"--reference compares a one-plane kernel; it cannot be used with --channels {channels}")
     ref = _reference(reference, size)
     if ref is not None and size == AUTO:  # compare like with like: learn at the reference's size
         size = ref.shape
     _check_outputs([output, *other_outputs], paths)
-    pairs = PairFiles(paths, keep_saturated=keep_saturated, max_pixels=max_pixels) if paths else None
+    files = PairFiles(paths, keep_saturated=keep_saturated, max_pixels=max_pixels, channels=channels)
+    pairs = files if paths else None
     dev = resolve_device(device)
     config = LearnConfig(
-        kernel_size=size, epochs=epochs, lr=lr, bias=bias, seed=seed, device=device, solver=solver, dtype=dtype
+        kernel_size=size,
+        epochs=epochs,
+        lr=lr,
+        bias=bias,
+        seed=seed,
+        device=device,
+        solver=solver,
+        dtype=dtype,
+        channels=channels,
     )
     check_steps(epochs, lr)
     # Under torchrun (after every check above, made alike on every rank) each

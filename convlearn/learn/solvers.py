@@ -227,6 +227,8 @@ class LearnConfig:
     device: str = "cpu"
     solver: str = "sgd"  # sgd: the notebook's method
     dtype: str = "float32"  # float32: nn.Conv2d's, the notebook's; lstsq always uses float64
+    channels: str = "luma"  # luma: one plane, as the notebook; each or full: colour, see convlearn.learn.colour
+    in_channels: int = 1  # planes one output plane is fitted from: 1, or 3 for one output channel of "full"
 
     def epochs_for_solver(self) -> int:
         """The epoch (iteration) budget: ``epochs``, or the solver's default."""
