@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
+from typing import Literal
 
 import typer
 
@@ -11,6 +13,8 @@ from convlearn.cli.options import DEVICE, KERNEL_HELP, MAX_PIXELS, Dtype, Solver
 #: Runs of at most this many epochs print one line per epoch, as the notebook
 #: does; longer ones show a progress bar with the live loss (on a terminal).
 EPOCH_LINES_MAX = 100
+#: learn's --channels: learn.colour.CHANNELS (spelled out so that --help does not import torch).
+LearnChannels = Literal["luma", "each", "full"]
 
 
 class EpochDisplay:
@@ -78,7 +82,8 @@ def _report_lines(result, reference_name: str | None, reference_diff: float | No
         r2 += f" (the exact kernel: {r.r2_best:.6f})"
     lines = [] if result.support is None else [f"kernel size {result.support}"]
     lines.append(f"loss {r.loss:.6g}   RMS residual {r.rms:.4g}   R² {r2}")
-    pixels = f"{r.pixels:,} pixels from {r.pairs} pair{'s' if r.pairs != 1 else ''}"
+    unit = "pixels" if result.channels == "luma" else "channel values"
+    pixels = f"{r.pixels:,} {unit} from {r.pairs} pair{'s' if r.pairs != 1 else ''}"
     if r.excluded:
         plural = "s" if r.excluded != 1 else ""
         pixels += f"; {r.excluded:,} clipped target pixel{plural} left out (--keep-saturated keeps them)"
@@ -100,7 +105,14 @@ def _report_lines(result, reference_name: str | None, reference_diff: float | No
         )
     if reference_diff is not None:
         lines.append(f"max |kernel - {reference_name}| = {reference_diff:.3g}")
-    lines.append(_closest_line(result.closest))
+    if result.channels == "luma":
+        lines.append(_closest_line(result.closest))
+    for fit in result.channel_fits or []:
+        r2 = "n/a" if fit.get("r2") is None else f"{fit['r2']:.6f}"
+        line = f"{fit['channel']}: R² {r2}   RMS residual {fit.get('rms', math.nan):.4g}"
+        if "closest" in fit:
+            line += f"   {_closest_line(fit['closest'])}"
+        lines.append(line)
     return lines
 
 
@@ -119,13 +131,14 @@ def _render(run, *, reference: str | None, json_: bool, quiet: bool, plot: Path 
     from rich.markup import escape
 
     from convlearn.cli.plot import plot_losses
-    from convlearn.cli.render import kernel_table, stderr, stdout
+    from convlearn.cli.render import kernel_tables, stderr, stdout
 
     result, talk = run.result, not quiet and not json_
     if json_:
         typer.echo(run.text.rstrip())
     if talk:
-        stdout.print(kernel_table(result.weight, "learned kernel", result.bias))
+        for table in kernel_tables(result.weight, "learned kernel", result.bias):
+            stdout.print(table)
         if not run.notebook:
             for line in _report_lines(result, reference, run.reference_diff):
                 stdout.print(line, markup=False)
@@ -199,6 +212,12 @@ def learn(
     dtype: Dtype = typer.Option(
         "float32", "--dtype", help="float32 (the notebook's) or float64, for sgd, adam and lbfgs."
     ),
+    channels: LearnChannels = typer.Option(
+        "luma",
+        "--channels",
+        help="luma: one kernel on the pictures' luma; each: one per RGB channel, a (3, h, w) kernel; "
+        "full: across channels as nn.Conv2d(3, 3), a (3, 3, h, w) kernel.",
+    ),
     output: Path | None = typer.Option(
         None,
         "--output",
@@ -245,6 +264,7 @@ def learn(
             reference=reference,
             seed=seed,
             dtype=dtype,
+            channels=channels,
             output=output,
             device=device,
             max_pixels=max_pixels,

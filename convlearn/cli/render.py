@@ -5,7 +5,7 @@ from __future__ import annotations
 from rich.console import Console
 from rich.table import Table
 
-__all__ = ["format_tensor", "kernel_table", "signed", "stderr", "stdout"]
+__all__ = ["format_tensor", "kernel_table", "kernel_tables", "signed", "stderr", "stdout"]
 
 #: Results go to stdout; progress, reports and errors to stderr... except that
 #: reports asked for on purpose (tables, --print) also go to stdout.
@@ -44,6 +44,29 @@ def kernel_table(weight, title: str = "kernel", bias: float | None = None, preci
     for i, row in enumerate(rows):
         table.add_row(str(i), *(signed(f"{v:.{precision}g}", v) for v in row))
     return table
+
+
+#: A colour kernel's channels, in order.
+RGB = ("R", "G", "B")
+
+
+def kernel_tables(weight, title: str = "kernel", bias=None, precision: int = 4) -> list[Table]:
+    """One table per plane: one for an (h, w) kernel, three for (3, h, w), nine for (3, 3, h, w).
+
+    A (3, h, w) kernel's tables are titled by channel (``R``); a (3, 3, h, w) one's
+    ``R <- G`` (output channel from input channel). A per-channel bias (a sequence)
+    shows under its output channel's last table.
+    """
+    if len(weight.shape) == 2:
+        return [kernel_table(weight, title, bias, precision)]
+    biases = list(bias) if isinstance(bias, list | tuple) else [bias] * 3
+    if len(weight.shape) == 3:
+        return [kernel_table(weight[o], f"{title}, {RGB[o]}", biases[o], precision) for o in range(3)]
+    return [
+        kernel_table(weight[o, i], f"{title}, {RGB[o]} <- {RGB[i]}", biases[o] if i == 2 else None, precision)
+        for o in range(3)
+        for i in range(3)
+    ]
 
 
 def format_tensor(values) -> str:

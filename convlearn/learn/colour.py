@@ -64,7 +64,8 @@ def _planes(pairs: Sequence[Pair], channels: str, o: int) -> list[Pair]:
                 f"{pair.input_name!r} gives {tuple(pair.input.shape)} and {tuple(pair.target.shape)}"
             )
         X = pair.input[o] if channels == "each" else pair.input  # (H, W) or (3, H, W)
-        out.append(Pair(X, pair.target[o], pair.input_name, pair.target_name, pair.mask))
+        mask = pair.mask[o] if pair.mask is not None and pair.mask.dim() == 3 else pair.mask  # (H, W)
+        out.append(Pair(X, pair.target[o], pair.input_name, pair.target_name, mask))
     return out
 
 
@@ -179,16 +180,16 @@ def _overall(results: list[LearnResult], equations: list[NormalEquations]) -> Fi
     ssts = [ne.yy - ne.ysum * ne.ysum / max(ne.count, 1) for ne in equations]  # each channel's variance, summed
     sst = sum(ssts)
     loss = sum(r.loss for r in reports)
-    constant = any(r.r2 is None for r in reports)
-    best = 0.0 if constant else sum((1.0 - r.r2_best) * s for r, s in zip(reports, ssts, strict=True))
+    constant = sst <= 1e-12 * max(sum(ne.yy for ne in equations), 1e-300)
+    best = sum(ne.loss(ne.solve()) for ne in equations)
     gaps = [r.gap for r in reports]
     return FitReport(
         loss=loss,
         rms=math.sqrt(loss / n),
         r2=None if constant else 1.0 - loss / sst,
         r2_best=None if constant else 1.0 - best / sst,
-        pixels=reports[0].pixels,
-        excluded=reports[0].excluded,
+        pixels=sum(r.pixels for r in reports),  # channel values: a pixel counts once per channel
+        excluded=sum(r.excluded for r in reports),
         pairs=reports[0].pairs,
         relative_gradient=max(r.relative_gradient for r in reports),
         converged=all(r.converged for r in reports),

@@ -120,7 +120,9 @@ def align_pair(pair: Pair, kernel_size: tuple[int, int], anchor: tuple[int, int]
     return replace(pair, target=target, mask=mask)
 
 
-def informative_mask(data: bytes | Decoded, name: str = "target") -> tuple[np.ndarray | None, int]:
+def informative_mask(
+    data: bytes | Decoded, name: str = "target", per_channel: bool = False
+) -> tuple[np.ndarray | None, int]:
     """Which pixels of an integer-typed image are not clipped.
 
     A pixel whose stored level (any colour channel) is its type's minimum or
@@ -132,10 +134,12 @@ def informative_mask(data: bytes | Decoded, name: str = "target") -> tuple[np.nd
             or the image already decoded with its levels
             (:func:`convlearn.images.decode_with_levels`).
         name: for messages.
+        per_channel: for a colour image, one mask per channel, :math:`(3, H, W)`,
+            rather than one leaving out a pixel any of whose channels is clipped.
 
     Returns:
         ``(mask, excluded)``: a bool array :math:`(H, W)`, True where the pixel is
-        usable, and the number of pixels left out; ``(None, 0)`` for float data,
+        usable, and the number of pixels (channel values, per channel) left out; ``(None, 0)`` for float data,
         whose values were not clipped to a type's range.
 
     >>> import io; buf = io.BytesIO(); np.save(buf, np.array([[0, 7, 255]], np.uint8))
@@ -147,7 +151,9 @@ def informative_mask(data: bytes | Decoded, name: str = "target") -> tuple[np.nd
         return None, 0
     lo, hi = decoded.bounds
     clipped = (decoded.levels == lo) | (decoded.levels == hi)
-    if clipped.ndim == 3:
+    if clipped.ndim == 3 and per_channel:
+        clipped = np.moveaxis(clipped, -1, 0)  # (3, H, W)
+    elif clipped.ndim == 3:
         clipped = clipped.any(axis=-1)
     return ~clipped, int(clipped.sum())
 
@@ -169,7 +175,7 @@ def read_pair(
             maximum (by default they are left out, see :func:`informative_mask`).
         max_pixels: Pillow's decompression-bomb limit, see :func:`convlearn.images.read_image`.
         channels: ``luma`` reads one plane; ``each`` or ``full`` read RGB, as (3, H, W),
-            and a pixel is left out when any of its channels is clipped.
+            and each channel's clipped values are left out of that channel's fit.
 
     Returns:
         The pair; ``mask`` is None when nothing is left out.
@@ -182,9 +188,9 @@ def read_pair(
     Y, data = _read(target_path, max_pixels, channels)
     mask = None
     if not keep_saturated:
-        mask_np, excluded = informative_mask(data, str(target_path))
+        mask_np, excluded = informative_mask(data, str(target_path), per_channel=channels != "luma")
         if mask_np is not None and excluded:
-            if mask_np.shape != Y.shape[-2:]:
+            if mask_np.shape != Y.shape:
                 raise ImageReadError(f"{target_path}: its stored levels have shape {mask_np.shape}, not {Y.shape}")
             if not mask_np.any():
                 raise InputError(
@@ -291,9 +297,7 @@ class PairFiles(Sequence[Pair]):
         if isinstance(index, slice):
             return [self[i] for i in range(*index.indices(len(self)))]
         x, y = self.paths[index]
-        return read_pair(
-            x, y, keep_saturated=self.keep_saturated, max_pixels=self.max_pixels, channels=self.channels
-        )
+        return read_pair(x, y, keep_saturated=self.keep_saturated, max_pixels=self.max_pixels, channels=self.channels)
 
     def __iter__(self) -> Iterator[Pair]:
         for i in range(len(self)):
