@@ -14,7 +14,7 @@ from convlearn.errors import InputError, invalid_choice
 from convlearn.images import CHANNELS, DEFAULT_MAX_PIXELS, OUTPUT_FORMATS, PNG_COMPRESSION, SCALES
 from convlearn.kernels import KERNELS, Kernel
 
-__all__ = ["DetectConfig", "check_config", "default_tag"]
+__all__ = ["DetectConfig", "check_config", "default_tag", "kernel_channels"]
 
 
 @dataclass(frozen=True)
@@ -98,6 +98,31 @@ def check_config(config: DetectConfig) -> DetectConfig:
     if c.angle and not (c.magnitude or canny):
         raise InputError("--angle is the direction of a gradient pair: add --magnitude or --canny")
     return replace(c, threshold=threshold, canny=canny)
+
+
+def kernel_channels(kernel: Kernel, config: DetectConfig) -> DetectConfig:
+    """The config a colour kernel needs: a (3, h, w) kernel asks for ``channels="each"``;
+    a (3, 3, h, w) one reads R, G and B whatever ``channels`` says (RGB in, RGB out).
+
+    Raises:
+        InputError: a (3, h, w) kernel with luma, or a colour kernel with ``magnitude``.
+
+    >>> import numpy as np
+    >>> kernel_channels(Kernel(np.ones((3, 3, 1, 1))), DetectConfig()).channels
+    'each'
+    """
+    if kernel.channels is None or config.canny is not None:
+        return config
+    if config.magnitude:
+        raise InputError(
+            f"--magnitude needs a one-plane kernel; {kernel.name!r} is a colour kernel {kernel.weight.shape}"
+        )
+    if kernel.channels == "each" and config.channels != "each":
+        raise InputError(
+            f"Kernel {kernel.name!r} has one plane per channel, shape {kernel.weight.shape}: "
+            "add --channels each to filter R, G and B with it"
+        )
+    return replace(config, channels="each")
 
 
 def default_tag(kernel: Kernel, config: DetectConfig) -> str:

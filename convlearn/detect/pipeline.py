@@ -17,7 +17,7 @@ import numpy as np
 import torch
 
 from convlearn.corr import filter2d
-from convlearn.detect.config import DetectConfig, check_config
+from convlearn.detect.config import DetectConfig, check_config, kernel_channels
 from convlearn.errors import InputError
 from convlearn.kernels import Kernel, gradient_pair
 from convlearn.runtime import resolve_device
@@ -60,11 +60,30 @@ def apply_kernel(image: torch.Tensor | np.ndarray, kernel: Kernel, config: Detec
 
 
 def _correlate(X: torch.Tensor, kernel: Kernel, cfg: DetectConfig) -> torch.Tensor:
+    if kernel.channels is not None:
+        return _correlate_colour(X, kernel, cfg)
     K = torch.from_numpy(kernel.weight).to(device=X.device, dtype=X.dtype)
     Y = filter2d(X, K, mode=cfg.mode, border=cfg.border, anchor=kernel.anchor)
     if kernel.bias is not None:
         Y = Y + kernel.bias
     return Y
+
+
+def _correlate_colour(X: torch.Tensor, kernel: Kernel, cfg: DetectConfig) -> torch.Tensor:
+    """A colour kernel on R, G, B planes stacked (B*3, H, W): plane o of each image from its
+    plane o alone (a (3, h, w) kernel) or from all three (a (3, 3, h, w) kernel), plus bias o."""
+    K = torch.from_numpy(kernel.weight).to(device=X.device, dtype=X.dtype)  # (3, h, w) or (3, 3, h, w)
+    rgb = X.reshape(-1, 3, *X.shape[-2:])  # (B, 3, H, W)
+    out = []
+    for o, bias in enumerate(kernel.biases()):
+        if K.dim() == 3:
+            Y = filter2d(rgb[:, o], K[o], mode=cfg.mode, border=cfg.border, anchor=kernel.anchor)
+        else:
+            Y = sum(
+                filter2d(rgb[:, i], K[o, i], mode=cfg.mode, border=cfg.border, anchor=kernel.anchor) for i in range(3)
+            )
+        out.append(Y + bias)  # (B, h', w')
+    return torch.stack(out, dim=1).reshape(-1, *out[0].shape[-2:])  # (B*3, h', w')
 
 
 def detect_planes(X: torch.Tensor, kernel: Kernel, config: DetectConfig | None = None) -> DetectOutput:
@@ -174,7 +193,7 @@ def detect_image(image: np.ndarray | torch.Tensor, kernel: Kernel, config: Detec
     >>> detect_image(np.array([[0.0, 1.0, 1.0]]), parse_kernel("edge")).values
     tensor([[-1.,  0.]])
     """
-    return detect_checked(image, kernel, check_config(config or DetectConfig()))
+    return detect_checked(image, kernel, check_config(kernel_channels(kernel, config or DetectConfig())))
 
 
 def detect_checked(image: np.ndarray | torch.Tensor, kernel: Kernel, config: DetectConfig) -> DetectOutput:

@@ -98,9 +98,9 @@ def run_detect(
     if len(sources) == 1 and sources[0].path != STDIO:
         require_file(sources[0].path)  # one input: fail now (in a batch, each file fails on its own)
 
-    from convlearn.detect.config import check_config
+    from convlearn.detect.config import check_config, kernel_channels
 
-    config = check_config(DetectConfig(**settings, angle=angle is not None))
+    config = check_config(kernel_channels(K, DetectConfig(**settings, angle=angle is not None)))
     if config.canny is not None and kernel != "edge":
         raise InputError("--canny uses its own Sobel gradients; drop --kernel")
     output = _stdout_rules(sources, output, text_on_stdout)
