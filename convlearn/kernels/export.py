@@ -18,6 +18,9 @@ pillow         ``ImageFilter.Kernel``              flips the rows (correlates wi
 json           convlearn's kernel file              as ``learn --output`` writes it
 =============  ==================================  =====================================================
 
+Colour kernels, (3, h, w) and (3, 3, h, w), are written plane by plane, or
+refused where a tool cannot express them: see :mod:`convlearn.kernels.export_colour`.
+
 The OpenCV, SciPy and Pillow facts were checked here by running those libraries
 (tests/kernels/test_export.py applies every exported snippet and compares with corr2d).
 ImageMagick's was read from its source (MagickCore/morphology.c reflects the
@@ -267,7 +270,8 @@ def export_kernel(kernel: Kernel, tool: str, *, max_level: float = 255.0, decima
         kernel file (json, one row per line, see :func:`~convlearn.kernels.format_kernel_file`).
 
     Raises:
-        InputError: an unknown tool, a bad max_level or decimals, or a kernel Pillow cannot take.
+        InputError: an unknown tool, a bad max_level or decimals, or a kernel Pillow cannot take
+            (or a colour kernel Pillow or ImageMagick cannot express).
 
     >>> print(export_kernel(Kernel(np.array([[1.0, -1.0]])), "imagemagick").splitlines()[-1])
     magick input.png -morphology Convolve '2x1+0+0: -1,1' output.png
@@ -277,6 +281,10 @@ def export_kernel(kernel: Kernel, tool: str, *, max_level: float = 255.0, decima
         raise InputError(f"Invalid max level {max_level}; it must be a positive number such as 255")
     if decimals is not None and not 0 <= decimals <= 15:
         raise InputError(f"Invalid decimals {decimals}; use 0 to 15")
+    if kernel.channels is not None and tool != "json":
+        from convlearn.kernels.export_colour import export_colour
+
+        return export_colour(kernel, tool, max_level=max_level, decimals=decimals)
     return _WRITERS[tool](_Export(kernel, max_level, decimals))
 
 
