@@ -65,6 +65,9 @@ def _show_kernel(details) -> None:
     K = details.kernel
     h, w = K.shape
     ay, ax = K.origin
+    if K.channels is not None:
+        _show_colour(K)
+        return
     stdout.print(kernel_table(K.weight, f"{K.name} ({h}x{w})", K.bias))
     if details.convention is not None:
         stdout.print(f"[bold]convention:[/] {escape(details.convention)}", highlight=False)
@@ -82,6 +85,30 @@ def _show_kernel(details) -> None:
         markup=True,
     )
     stdout.print(CORRELATION_NOTE, style="dim", highlight=False, markup=False)
+
+
+#: What each kind of colour kernel does, and which detect option applies it.
+_COLOUR_USE = {
+    "each": "one plane per channel (R->R, G->G, B->B); detect --channels each applies it",
+    "full": "output channel o = sum over input channels i of corr2d(X_i, K[o, i]); detect applies it to RGB",
+}
+
+
+def _show_colour(K) -> None:
+    """A colour kernel: one table per plane, what it does, its anchor."""
+    from rich.markup import escape
+
+    from convlearn.cli.render import kernel_tables, stdout
+
+    ay, ax = K.origin
+    for table in kernel_tables(K.weight, escape(K.name), K.bias):
+        stdout.print(table)
+    shape = "x".join(str(n) for n in K.weight.shape)
+    stdout.print(f"[bold]colour kernel {shape}:[/] {_COLOUR_USE[K.channels]}", highlight=False)
+    stdout.print(f"[bold]anchor for --mode same:[/] row {ay}, column {ax} (every plane)", highlight=False)
+    stdout.print(
+        "[bold]other tools:[/] convlearn export FILE --to opencv|scipy writes it plane by plane", highlight=False
+    )
 
 
 def kernels(

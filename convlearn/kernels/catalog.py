@@ -38,8 +38,8 @@ class KernelDetails:
 
     kernel: Kernel
     convention: str | None  # the built-in's sign convention; None for any other kernel
-    gradient: tuple[str, str]  # the names of the gx and gy kernels --magnitude combines
-    convolution: Kernel  # the same filter for a tool that convolves (ImageMagick's -morphology Convolve)
+    gradient: tuple[str, str] | None  # the names of the gx and gy kernels --magnitude combines; None: colour
+    convolution: Kernel | None  # the same filter for a tool that convolves (ImageMagick's Convolve); None: colour
 
 
 def list_builtins() -> list[BuiltinEntry]:
@@ -67,6 +67,8 @@ def describe_kernel(kernel: Kernel) -> KernelDetails:
     ('sobel-x', 'sobel-y')
     """
     info = KERNELS.get(kernel.name.split(":", 1)[0])
+    if kernel.channels is not None:  # a colour kernel file: no gradient pair, no one-kernel convolution form
+        return KernelDetails(kernel=kernel, convention=None, gradient=None, convolution=None)
     gx, gy = gradient_pair(kernel)
     return KernelDetails(
         kernel=kernel,

@@ -301,6 +301,8 @@ def _reference(spec: str | None, size: tuple[int, int]):
     if spec is None:
         return None
     ref = parse_kernel(spec)
+    if ref.channels is not None:
+        raise InputError(f"--reference {spec!r} is a colour kernel {ref.weight.shape}; give a one-plane kernel")
     if size != AUTO and ref.shape != size:
         raise InputError(
             f"--reference {spec!r} is {ref.shape[0]}x{ref.shape[1]}, but --kernel-size is {size[0]}x{size[1]}; "
