@@ -321,3 +321,74 @@ def test_plot_with_lstsq_says_there_is_no_curve(tmp_path):
     x, y = write_pair(tmp_path, size=16)
     result = learn("-i", str(x), "-t", str(y), "--kernel-size", "3x3", "--solver", "lstsq", "--plot", "p.png")
     assert result.exit_code == 0 and "no loss curve" in result.stderr
+
+
+# Colour: --channels each and full, then detect -k applying what was learned.
+
+
+def write_colour_pair(folder: Path, size=48) -> tuple[Path, Path, np.ndarray]:
+    """An RGB noise picture and its 8-bit target under a Pillow filter per band (R blurred, G kept, B sharpened)."""
+    X = np.random.default_rng(1).integers(0, 256, (size, size, 3), dtype=np.uint8)
+    r, g, b = Image.fromarray(X).split()
+    blur = ImageFilter.Kernel((3, 3), [1, 2, 1, 2, 4, 2, 1, 2, 1], 16)
+    sharpen = ImageFilter.Kernel((3, 3), [0, -1, 0, -1, 5, -1, 0, -1, 0], 1)
+    target = Image.merge("RGB", (r.filter(blur), g, b.filter(sharpen)))
+    x, y = folder / "rgb.png", folder / "tinted.png"
+    Image.fromarray(X).save(x)
+    target.save(y)
+    return x, y, np.asarray(target)
+
+
+def test_learn_each_then_detect_reproduces_the_target(tmp_path):
+    x, y, target = write_colour_pair(tmp_path)
+    k = tmp_path / "k.json"
+    result = learn("-i", str(x), "-t", str(y), "--channels", "each", "-o", str(k), catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    assert "learned kernel, R" in result.output and "learned kernel, B" in result.output
+    assert "the union of the sizes found per channel (R 3x3, G 1x1, B 3x3)" in result.output
+    assert re.search(r"B: R² 1\.000000 .* closest built-in: sharpen", result.output)
+    saved = json.loads(k.read_text())
+    assert np.array(saved["kernel"]).shape == (3, 3, 3) and saved["channels"] == "each"
+    out = tmp_path / "re.png"
+    done = runner.invoke(
+        app, ["detect", str(x), "-k", str(k), "--channels", "each", "--mode", "same", "--scale", "clip", "-o", str(out)]
+    )
+    assert done.exit_code == 0, done.output
+    again = np.asarray(Image.open(out)).astype(int)
+    # Pillow leaves the border pixels unfiltered; inside, only its rounding of halves differs.
+    assert np.abs(again - target.astype(int))[1:-1, 1:-1].max() <= 1
+
+
+def test_learn_full_writes_a_cross_channel_kernel_detect_applies(tmp_path):
+    x, y, target = write_colour_pair(tmp_path)
+    k = tmp_path / "k.json"
+    result = learn(
+        "-i", str(x), "-t", str(y), "--channels", "full", "--kernel-size", "3x3", "--solver", "lstsq", "-o", str(k)
+    )
+    assert result.exit_code == 0, result.output
+    assert "learned kernel, R <- G" in result.output
+    assert np.array(json.loads(k.read_text())["kernel"]).shape == (3, 3, 3, 3)
+    out = tmp_path / "re.png"  # a (3, 3, h, w) kernel reads RGB without --channels
+    done = runner.invoke(app, ["detect", str(x), "-k", str(k), "--mode", "same", "--scale", "clip", "-o", str(out)])
+    assert done.exit_code == 0, done.output
+    assert np.abs(np.asarray(Image.open(out)).astype(int) - target.astype(int))[1:-1, 1:-1].max() <= 1
+
+
+def test_colour_errors_through_the_console_script(tmp_path):
+    x, y, _ = write_colour_pair(tmp_path)
+    grey = tmp_path / "grey.png"
+    Image.fromarray(np.zeros((48, 48), np.uint8)).save(grey)
+    bad = run_cli("learn", "-i", str(grey), "-t", str(y), "--channels", "each")
+    assert bad.returncode == 2
+    assert "has a single plane (greyscale), but --channels each learns from RGB pairs" in bad.stderr.decode()
+    k = tmp_path / "k.json"
+    assert (
+        run_cli("learn", "-i", str(x), "-t", str(y), "--channels", "each", "--solver", "lstsq", "-o", str(k)).returncode
+        == 0
+    )
+    luma = run_cli("detect", str(x), "-k", str(k), "-o", str(tmp_path / "o.png"))
+    assert luma.returncode == 2
+    assert "has one plane per channel, shape (3, 3, 3): add --channels each" in luma.stderr.decode()
+    pillow = run_cli("export", str(k), "--to", "pillow")
+    assert pillow.returncode == 2
+    assert "Pillow's ImageFilter.Kernel applies one kernel to every band" in pillow.stderr.decode()

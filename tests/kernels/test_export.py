@@ -196,3 +196,55 @@ def test_run_export_takes_a_spec_or_a_kernel():
     by_spec = run_export(kernel="sobel-x", to="scipy", max_level=1, decimals=2)
     assert by_spec == export_kernel(parse_kernel("sobel-x"), "scipy", max_level=1, decimals=2)
     assert run_export(kernel=Kernel(K3), to="opencv") == export_kernel(Kernel(K3), "opencv")
+
+
+# Colour kernels: plane by plane in OpenCV and SciPy; refused by Pillow and ImageMagick.
+
+KC_EACH = Kernel(RNG.normal(size=(3, 3, 3)).round(3), (0.1, -0.2, 0.05))
+KC_FULL = Kernel(RNG.normal(size=(3, 3, 3, 3)).round(3), (0.1, -0.2, 0.05))
+
+
+def colour_reference(image: np.ndarray, kernel: Kernel) -> np.ndarray:
+    """What detect computes with a colour kernel in --mode same --border reflect (OpenCV's default border)."""
+    X = torch.from_numpy(image).permute(2, 0, 1)  # (3, H, W)
+    K = torch.from_numpy(kernel.weight)
+
+    def f(i, k):
+        return filter2d(X[i], k, mode="same", border="reflect")
+
+    planes = [
+        (f(o, K[o]) if K.dim() == 3 else sum(f(i, K[o, i]) for i in range(3))) + b * 255
+        for o, b in enumerate(kernel.biases())
+    ]
+    return torch.stack(planes, -1).numpy()
+
+
+@pytest.mark.parametrize("kernel", [KC_EACH, KC_FULL], ids=["each", "full"])
+def test_opencv_colour_snippet_matches_the_planes(cv2, kernel):
+    image = RNG.integers(0, 256, size=(20, 24, 3)).astype(np.float64)
+    result = run_snippet(export_kernel(kernel, "opencv"), image)
+    assert result.shape == (20, 24, 3)
+    np.testing.assert_allclose(result, colour_reference(image, kernel), atol=1e-9)
+
+
+@pytest.mark.parametrize("kernel", [KC_EACH, KC_FULL], ids=["each", "full"])
+def test_scipy_colour_snippet_matches_the_planes(kernel):
+    pytest.importorskip("scipy")
+    image = RNG.integers(0, 256, size=(20, 24, 3)).astype(np.float64)
+    result = run_snippet(export_kernel(kernel, "scipy"), image)
+    np.testing.assert_allclose(result, colour_reference(image, kernel), atol=1e-9)
+
+
+@pytest.mark.parametrize("kernel", [KC_EACH, KC_FULL], ids=["each", "full"])
+def test_pillow_and_imagemagick_refuse_colour_kernels(kernel):
+    with pytest.raises(InputError, match="Pillow's ImageFilter.Kernel applies one kernel to every band"):
+        export_kernel(kernel, "pillow")
+    with pytest.raises(InputError, match="ImageMagick cannot express this 3x3x3"):
+        export_kernel(kernel, "imagemagick")
+
+
+def test_colour_json_export_reads_back(tmp_path):
+    path = tmp_path / "k.json"
+    path.write_text(export_kernel(KC_FULL, "json"))
+    back = load_kernel_file(path)
+    assert np.array_equal(back.weight, KC_FULL.weight) and back.bias == KC_FULL.bias

@@ -7,6 +7,7 @@ import pytest
 
 from convlearn.errors import InputError, KernelSpecError
 from convlearn.kernels import Kernel, format_kernel_file, kernel_to_json, load_kernel_file, parse_kernel
+from convlearn.kernels.kernel import check_weight
 from convlearn.kernels.kernel_file import LAYOUTS
 
 
@@ -108,3 +109,53 @@ def test_decimals_round_every_value():
 def test_unknown_layout():
     with pytest.raises(InputError, match="Invalid layout 'csv'. Expected one of: indented, rows"):
         format_kernel_file(Kernel(np.ones((1, 1))), layout="csv")
+
+
+# Colour kernels: (3, h, w) per channel, (3, 3, h, w) across channels.
+
+COLOUR_KERNELS = [
+    (np.arange(18.0).reshape(3, 2, 3) - 5, (0.1, -0.2, 0.3)),
+    (np.arange(18.0).reshape(3, 2, 3) / 7, 0.25),
+    (np.random.default_rng(3).standard_normal((3, 3, 2, 2)), None),
+    (np.random.default_rng(4).standard_normal((3, 3, 3, 1)), (1.0, 2.0, -3.5)),
+]
+
+
+@pytest.mark.parametrize("weight, bias", COLOUR_KERNELS)
+@pytest.mark.parametrize("layout", LAYOUTS)
+def test_colour_kernel_file_round_trip(tmp_path, weight, bias, layout):
+    path = tmp_path / "k.json"
+    path.write_text(format_kernel_file(Kernel(weight, bias, anchor=(1, 0)), layout=layout))
+    back = load_kernel_file(path)
+    assert np.array_equal(back.weight, weight) and back.bias == bias and back.anchor == (1, 0)
+    assert back.shape == weight.shape[-2:]
+    assert back.channels == ("each" if weight.ndim == 3 else "full")
+
+
+@pytest.mark.parametrize("weight, bias", COLOUR_KERNELS[:3])
+def test_colour_kernel_npy_round_trip(tmp_path, weight, bias):
+    np.save(tmp_path / "k.npy", weight)
+    back = load_kernel_file(tmp_path / "k.npy")
+    assert np.array_equal(back.weight, weight) and back.bias is None
+
+
+@pytest.mark.parametrize(
+    "content, message",
+    [
+        ('{"kernel": [[[1, 2]], [[3, 4]]]}', r"must be a non-empty 2-D matrix, \(3, h, w\) or \(3, 3, h, w\) array"),
+        ('{"kernel": [[[1, 2]], [[3, 4]], [[5]]]}', "ragged rows"),
+        ('{"kernel": [[[1]], [[2]], [[3]]], "bias": [1, 2]}', "a list of 3 numbers"),
+        ('{"kernel": [[1, 2]], "bias": [1, 2, 3]}', '"bias" must be a number or null'),
+        ('{"kernel": [[[1]], [[2]], [[3]]], "anchor": [1, 0]}', '"anchor" must be'),
+    ],
+)
+def test_bad_colour_kernel_files(tmp_path, content, message):
+    path = tmp_path / "k.json"
+    path.write_text(content)
+    with pytest.raises(KernelSpecError, match=message):
+        load_kernel_file(path)
+
+
+def test_a_colour_weight_is_refused_where_one_plane_is_needed():
+    with pytest.raises(KernelSpecError, match="must be a non-empty 2-D matrix, got shape"):
+        check_weight(np.zeros((3, 2, 2)), "x")
