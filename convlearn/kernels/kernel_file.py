@@ -52,8 +52,12 @@ def _read_npy(p: Path) -> np.ndarray:
 
 
 def _is_rows(rows: object) -> bool:
-    """A non-empty list of lists of numbers (booleans are not numbers here), or a list of such (colour planes)."""
-    if isinstance(rows, list) and rows and all(isinstance(r, list) and r and isinstance(r[0], list) for r in rows):
+    """A non-empty list of lists of numbers (booleans are not numbers here), or three of such (colour planes)."""
+    if (
+        isinstance(rows, list)
+        and len(rows) == 3
+        and all(isinstance(r, list) and r and isinstance(r[0], list) for r in rows)
+    ):
         return all(_is_rows(r) for r in rows)
     return (
         isinstance(rows, list)

@@ -142,7 +142,7 @@ def test_colour_kernel_npy_round_trip(tmp_path, weight, bias):
 @pytest.mark.parametrize(
     "content, message",
     [
-        ('{"kernel": [[[1, 2]], [[3, 4]]]}', r"must be a non-empty 2-D matrix, \(3, h, w\) or \(3, 3, h, w\) array"),
+        ('{"kernel": [[[1, 2]], [[3, 4]]]}', "list of rows of numbers"),
         ('{"kernel": [[[1, 2]], [[3, 4]], [[5]]]}', "ragged rows"),
         ('{"kernel": [[[1]], [[2]], [[3]]], "bias": [1, 2]}', "a list of 3 numbers"),
         ('{"kernel": [[1, 2]], "bias": [1, 2, 3]}', '"bias" must be a number or null'),
@@ -159,3 +159,9 @@ def test_bad_colour_kernel_files(tmp_path, content, message):
 def test_a_colour_weight_is_refused_where_one_plane_is_needed():
     with pytest.raises(KernelSpecError, match="must be a non-empty 2-D matrix, got shape"):
         check_weight(np.zeros((3, 2, 2)), "x")
+
+
+def test_a_npy_of_another_shape_is_refused(tmp_path):
+    np.save(tmp_path / "k.npy", np.zeros((2, 2, 2)))
+    with pytest.raises(KernelSpecError, match=r"must be a non-empty 2-D matrix, \(3, h, w\) or \(3, 3, h, w\) array"):
+        load_kernel_file(tmp_path / "k.npy")
