@@ -86,7 +86,8 @@ def _report_lines(result, reference_name: str | None, reference_diff: float | No
     pixels = f"{r.pixels:,} {unit} from {r.pairs} pair{'s' if r.pairs != 1 else ''}"
     if r.excluded:
         plural = "s" if r.excluded != 1 else ""
-        pixels += f"; {r.excluded:,} clipped target pixel{plural} left out (--keep-saturated keeps them)"
+        noun = "pixel" if result.channels == "luma" else "value"
+        pixels += f"; {r.excluded:,} clipped target {noun}{plural} left out (--keep-saturated keeps them)"
     lines.append(pixels)
     if not iterative:
         lines.append(f"solver {result.solver}: the exact least-squares kernel (normal equations in float64)")
