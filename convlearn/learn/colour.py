@@ -12,9 +12,14 @@ on that channel's plane pairs:
   bias), so the Gram matrix of those stacked patches is the same for every o;
   the weight is :math:`(3, 3, h, w)`.
 
-With ``--kernel-size auto`` the support is found per channel, on each channel's
-own pair (input plane c, target plane c), and the three windows are united, so
-one size serves every plane.
+With ``--kernel-size auto`` (``each`` only) the support is found per channel,
+on each channel's own pair (input plane c, target plane c), and the three
+windows are united, so one size serves every plane. ``full`` needs its size
+given: a channel's own pair cannot tell its support, since the other input
+channels' share of the target, correlated with it in any real picture, reads as
+structure there (on a 512² photo-like pair the probe kept the whole 15x15), and
+a probe over all three input planes (3 x 225 unknowns) would cost ~9 times the
+luma probe.
 """
 
 from __future__ import annotations
@@ -35,7 +40,7 @@ from convlearn.learn.report import FitReport, LearnResult
 from convlearn.learn.solvers import LearnConfig, Solver
 from convlearn.learn.support import Support, find_support
 
-__all__ = ["CHANNELS", "CHANNEL_NAMES", "check_channels", "colour_support", "learn_colour"]
+__all__ = ["CHANNELS", "CHANNEL_NAMES", "FULL_NEEDS_SIZE", "check_channels", "colour_support", "learn_colour"]
 
 #: How ``learn`` treats colour: ``luma`` (one plane, the default), ``each`` or ``full``.
 CHANNELS = ("luma", "each", "full")
@@ -69,12 +74,24 @@ def _planes(pairs: Sequence[Pair], channels: str, o: int) -> list[Pair]:
     return out
 
 
+#: Why ``--channels full`` needs ``--kernel-size``.
+FULL_NEEDS_SIZE = (
+    "--channels full needs --kernel-size HxW: the automatic size is found per channel (--channels each), "
+    "and a channel's own pair does not show a cross-channel kernel's support"
+)
+
+
 def colour_support(pairs: Sequence[Pair], *, channels: str, bias: bool, device) -> Support:
     """One size for every plane: the union of the supports found on each channel's own pair.
 
     Each channel's window spans rows ``-ay .. h - 1 - ay`` and columns ``-ax .. w - 1 - ax``
     around the output pixel; the union spans them all.
+
+    Raises:
+        InputError: ``channels="full"``, see :data:`FULL_NEEDS_SIZE`.
     """
+    if channels == "full":
+        raise InputError(FULL_NEEDS_SIZE)
     found = [find_support(_planes(pairs, "each", c), bias=bias, device=device) for c in range(3)]
     origins = [s.anchor or (s.size[0] // 2, s.size[1] // 2) for s in found]
     top = max(ay for ay, _ in origins)

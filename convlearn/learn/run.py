@@ -17,7 +17,7 @@ import torch
 from convlearn.errors import InputError
 from convlearn.images import DEFAULT_MAX_PIXELS, check_not_input, write_text
 from convlearn.learn.closest import closest_builtin
-from convlearn.learn.colour import check_channels, colour_support, learn_colour
+from convlearn.learn.colour import FULL_NEEDS_SIZE, check_channels, colour_support, learn_colour
 from convlearn.learn.fit import fit_pairs
 from convlearn.learn.iterative import TrainingDiverged, TrainingInterrupted
 from convlearn.learn.pairs import Pair, PairFiles, find_pairs
@@ -109,6 +109,8 @@ def _learn(
     colour = check_channels(cfg.channels) != "luma"
     if colour and notebook:
         raise InputError(f"--channels {cfg.channels} learns from colour pairs; give --input and --target")
+    if cfg.channels == "full" and cfg.kernel_size == AUTO:  # before a pair is read
+        raise InputError(FULL_NEEDS_SIZE)
     source = distributed.iter_shard([notebook_pair()] if notebook else pairs)
     support = None
     if colour:

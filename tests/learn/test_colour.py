@@ -150,3 +150,9 @@ def test_a_clipped_value_leaves_out_its_own_channel_only(tmp_path):
     pair = read_pair(tmp_path / "x.png", tmp_path / "y.png", channels="each")
     assert tuple(pair.mask.shape) == (3, 24, 24)
     assert not bool(pair.mask[0].any()) and bool(pair.mask[1:].all())
+
+
+def test_full_needs_an_explicit_size():
+    X = rgb()
+    with pytest.raises(InputError, match="--channels full needs --kernel-size HxW"):
+        learn_kernel([Pair(X, full_target(X))], LearnConfig(kernel_size="auto", solver="lstsq", channels="full"))
