@@ -193,3 +193,36 @@ def test_summed_in_one_process_gives_copies_of_each_shape() -> None:
     sa, sb = distributed.summed(a, b)
     assert torch.equal(sa, a) and torch.equal(sb, b) and sa.shape == (2, 3) and sb.shape == ()
     assert sa.data_ptr() != a.data_ptr()
+
+
+@pytest.fixture(scope="module")
+def colour_pairs(tmp_path_factory) -> Path:
+    """N_PAIRS RGB noise pairs (inputs/, targets/): R, G and B filtered by KERNEL, -KERNEL and KERNEL.T."""
+    root = tmp_path_factory.mktemp("dist_colour")
+    for side in ("inputs", "targets"):
+        (root / side).mkdir()
+    planes = [KERNEL, -KERNEL, KERNEL.T.contiguous()]
+    for i in range(N_PAIRS):
+        X = torch.stack([make_image(pattern="noise", height=40, width=48, seed=10 * i + c) for c in range(3)])
+        Y = torch.stack([corr2d(X[c], planes[c]) for c in range(3)])  # (3, 38, 46)
+        np.save(root / f"inputs/p{i}.npy", X.permute(1, 2, 0).numpy())  # (H, W, 3)
+        np.save(root / f"targets/p{i}.npy", Y.permute(1, 2, 0).numpy())
+    return root
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("channels", ["each", "full"])
+def test_colour_lstsq_under_torchrun_equals_one_process(colour_pairs: Path, tmp_path: Path, channels: str) -> None:
+    args = ["--pairs", str(colour_pairs), "--kernel-size", "3x3", "--solver", "lstsq", "--channels", channels]
+    one = runner.invoke(app, ["learn", *args, "-o", str(tmp_path / "one.json"), "--device", "cpu"])
+    assert one.exit_code == 0, one.output
+    run = _torchrun("learn", *args, "-o", "two.json", "--device", "cpu", cwd=tmp_path)
+    assert run.returncode == 0, run.stderr
+    k1 = torch.tensor(json.loads((tmp_path / "one.json").read_text())["kernel"], dtype=torch.float64)
+    two = json.loads((tmp_path / "two.json").read_text())
+    k2 = torch.tensor(two["kernel"], dtype=torch.float64)
+    assert tuple(k2.shape) == ((3, 3, 3) if channels == "each" else (3, 3, 3, 3))
+    assert float((k1 - k2).abs().max()) <= 1e-9 * float(k1.abs().max())
+    assert two["pairs"] == N_PAIRS and two["channels"] == channels
+    assert run.stdout.count("learned kernel, R") == (1 if channels == "each" else 3)  # rank 0 alone prints
+    assert run.stdout.count("wrote two.json") == 1
