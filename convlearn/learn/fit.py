@@ -28,10 +28,7 @@ def fit_pairs(
     on_start: Callable[..., None] | None,
     equations: list[NormalEquations] | None = None,
 ) -> LearnResult:
-    """Read the pairs into the normal equations at ``cfg``'s size, and run the solver.
-
-    The normal equations (summed over ranks) are appended to ``equations`` when given.
-    """
+    """Read the pairs into the normal equations at ``cfg``'s size (appended to ``equations``), and run the solver."""
     names: list[tuple[str, str]] = []
     kept: list[Pair] = []  # the aligned pairs an iterative solver trains on
 

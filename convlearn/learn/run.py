@@ -229,8 +229,7 @@ def run_learn(
     """Learn a kernel from image files and write the kernel file, as ``convlearn learn`` does.
 
     Every setting is checked before a pair is read (``solver``, ``epochs``, ``lr``, ``bias``, ``seed`` and
-    ``dtype`` as in :class:`LearnConfig`; ``keep_saturated``, ``max_pixels`` and ``channels`` as in
-    :func:`read_pair`);
+    ``dtype`` as in :class:`LearnConfig`; ``keep_saturated``, ``max_pixels``, ``channels`` as in :func:`read_pair`);
     ``other_outputs`` (a plot) are refused, like ``output``, when they name an input. With no pair: the
     notebook's problem. Under torchrun each rank reads its share and rank 0 alone calls back and writes.
     ``on_step`` gets a :class:`TrainingStart`. On divergence or Ctrl-C the kernel reached is written too,
@@ -242,31 +241,18 @@ def run_learn(
     from convlearn.runtime import resolve_device
 
     spec = check_choices(solver, dtype)
-    check_channels(channels)
     if len(inputs) != len(targets):
         raise InputError(f"Got {len(inputs)} --input and {len(targets)} --target; give one target per input")
     paths = list(zip(inputs, targets, strict=True)) + (find_pairs(pairs_dir) if pairs_dir is not None else [])
     size = _kernel_size(kernel_size if kernel_size is not None else AUTO if paths else NOTEBOOK_SIZE)
-    if reference is not None and channels != "luma":
-        raise InputError(f"--reference compares a one-plane kernel; it cannot be used with --channels {channels}")
-    ref = _reference(reference, size)
+    ref = _reference(reference, size, channels)
     if ref is not None and size == AUTO:  # compare like with like: learn at the reference's size
         size = ref.shape
     _check_outputs([output, *other_outputs], paths)
-    files = PairFiles(paths, keep_saturated=keep_saturated, max_pixels=max_pixels, channels=channels)
-    pairs = files if paths else None
+    pairs = PairFiles(paths, keep_saturated=keep_saturated, max_pixels=max_pixels, channels=channels) if paths else None
     dev = resolve_device(device)
-    config = LearnConfig(
-        kernel_size=size,
-        epochs=epochs,
-        lr=lr,
-        bias=bias,
-        seed=seed,
-        device=device,
-        solver=solver,
-        dtype=dtype,
-        channels=channels,
-    )
+    config = LearnConfig(kernel_size=size, epochs=epochs, lr=lr, bias=bias, seed=seed, device=device, solver=solver)
+    config = replace(config, dtype=dtype, channels=channels)
     check_steps(epochs, lr)
     # Under torchrun (after every check above, made alike on every rank) each
     # rank reads its share of the pairs; rank 0 alone tells and writes.
@@ -296,12 +282,14 @@ def _kernel_size(value: str | tuple[int, int]) -> tuple[int, int] | str:
     return size
 
 
-def _reference(spec: str | None, size: tuple[int, int]):
+def _reference(spec: str | None, size: tuple[int, int], channels: str = "luma"):
     """The reference kernel of a spec, checked to be of the size being learned; None without a spec."""
     from convlearn.kernels import parse_kernel
 
     if spec is None:
         return None
+    if channels != "luma":
+        raise InputError(f"--reference compares a one-plane kernel; it cannot be used with --channels {channels}")
     ref = parse_kernel(spec)
     if ref.channels is not None:
         raise InputError(f"--reference {spec!r} is a colour kernel {ref.weight.shape}; give a one-plane kernel")
