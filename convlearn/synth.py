@@ -162,6 +162,17 @@ def make_target(X: torch.Tensor, kernel) -> torch.Tensor:
     return Y.float()
 
 
+def _check_outputs(output, target, kernel: str | None) -> None:
+    """Both outputs checked before either is written: formats, directories, not alike, not the kernel file."""
+    from convlearn.images import check_image_suffix, check_outputs
+    from convlearn.kernels import kernel_file_of
+
+    for path in (output, target):
+        if path is not None:
+            check_image_suffix(path)
+    check_outputs([("OUTPUT", output), ("--target", target)], [None if kernel is None else kernel_file_of(kernel)])
+
+
 @dataclass(frozen=True)
 class SynthResult:
     """What :func:`run_synth` wrote."""
@@ -202,6 +213,7 @@ def run_synth(
 
     if (kernel is None) != (target is None):
         raise InputError("--kernel and --target go together: give both to write an input/target pair")
+    _check_outputs(output, target, kernel)
     config = SynthConfig(
         pattern=pattern,
         height=height,

@@ -32,6 +32,8 @@ def synth(
 
     The default is the notebook's 6x8 image: ones, with columns 2..5 zero.
     """
+    from rich.markup import escape
+
     from convlearn.cli.render import format_tensor, stdout
     from convlearn.synth import run_synth
 
@@ -49,4 +51,5 @@ def synth(
     )
     if not quiet:
         stdout.print(format_tensor(result.image))
-        stdout.print(f"[dim]wrote {output}" + (f" and target {target}" if target else "") + "[/]")
+        wrote = f"wrote {output}" + (f" and target {target}" if target else "")
+        stdout.print(f"[dim]{escape(wrote)}[/]")

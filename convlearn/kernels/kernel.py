@@ -14,11 +14,25 @@ import numpy as np
 
 from convlearn.errors import KernelSpecError
 
-__all__ = ["MAX_KERNEL_SIDE", "Kernel", "check_weight"]
+__all__ = ["MAX_KERNEL_SIDE", "Kernel", "check_weight", "shown"]
 
 #: Largest kernel side accepted from a spec; far beyond any sensible filter, it
 #: stops a typo such as ``box:100000`` from allocating gigabytes.
 MAX_KERNEL_SIDE = 1025
+#: Largest magnitude a weight may have: the float32 the filters compute in, over the
+#: largest kernel (so a sum of weight x value on an image in [0, 1] stays finite).
+MAX_WEIGHT = float(np.finfo(np.float32).max) / MAX_KERNEL_SIDE**2
+#: Longest spec quoted whole in a message; a longer one is cut, with its length.
+_SHOWN = 60
+
+
+def shown(text: str) -> str:
+    """``repr(text)`` for messages, cut to :data:`_SHOWN` characters with its length when longer.
+
+    >>> shown("1,-1"), shown("1," * 100)[-22:]
+    ("'1,-1'", "...' (200 characters)")
+    """
+    return repr(text) if len(text) <= _SHOWN else f"{text[:_SHOWN]!r}... ({len(text)} characters)"
 
 
 @dataclass(frozen=True)
@@ -58,15 +72,26 @@ class Kernel:
 def check_weight(weight: np.ndarray, spec: str) -> np.ndarray:
     """``weight`` itself, once it is a non-empty, finite 2-D matrix no side of which exceeds :data:`MAX_KERNEL_SIDE`.
 
+    Its values must also fit float32, the type the filters compute in: no
+    magnitude above :data:`MAX_WEIGHT` (about 3.2e32), checked on the float32 cast.
+
     Raises:
         KernelSpecError: naming ``spec``, the text the weight came from.
     """
     if weight.ndim != 2 or weight.size == 0:
-        raise KernelSpecError(f"Kernel {spec!r} must be a non-empty 2-D matrix, got shape {weight.shape}")
+        raise KernelSpecError(f"Kernel {shown(spec)} must be a non-empty 2-D matrix, got shape {weight.shape}")
     if max(weight.shape) > MAX_KERNEL_SIDE:
         raise KernelSpecError(
-            f"Kernel {spec!r} is {weight.shape[0]}x{weight.shape[1]}; the largest side allowed is {MAX_KERNEL_SIDE}"
+            f"Kernel {shown(spec)} is {weight.shape[0]}x{weight.shape[1]}; "
+            f"the largest side allowed is {MAX_KERNEL_SIDE}"
         )
     if not np.isfinite(weight).all():
-        raise KernelSpecError(f"Kernel {spec!r} contains NaN or inf; every value must be finite")
+        raise KernelSpecError(f"Kernel {shown(spec)} contains NaN or inf; every value must be finite")
+    with np.errstate(over="ignore"):
+        cast = weight.astype(np.float32)
+    if not np.isfinite(cast).all() or np.abs(cast).max() > MAX_WEIGHT:
+        raise KernelSpecError(
+            f"Kernel {shown(spec)} has a value of magnitude {np.abs(weight).max():.3g}; "
+            f"the largest allowed is {MAX_WEIGHT:.3g} (float32, which the filters compute in)"
+        )
     return weight
