@@ -20,6 +20,8 @@ __all__ = [
     "run_synth",
 ]
 
+#: Largest checker cell: any larger gives the same image (one square), and torch's int64 holds it.
+MAX_CELL = 2**31 - 1
 #: The patterns ``synth --pattern`` offers.
 PATTERNS = ("stripes", "diagonal", "checker", "noise", "shapes")
 
@@ -118,8 +120,10 @@ def make_image(config: SynthConfig | None = None, **overrides) -> torch.Tensor:
         raise InputError(f"Invalid size {c.height}x{c.width}; height and width must be at least 1")
     if c.height * c.width > 2**28:
         raise InputError(f"Size {c.height}x{c.width} is too large for synth (at most 2**28 pixels)")
-    if c.cell < 1:
-        raise InputError(f"Invalid cell {c.cell}; it must be at least 1")
+    if not 1 <= c.cell <= MAX_CELL:
+        raise InputError(f"Invalid cell {c.cell}; it must be from 1 to {MAX_CELL}")
+    if not -(2**63) <= c.seed <= 2**64 - 1:
+        raise InputError(f"Invalid --seed {c.seed}. Expected a whole number from -2**63 to 2**64 - 1")
     start, stop = c.stripe if c.stripe is not None else default_stripe(c.width)
     if not 0 <= start < stop <= c.width:
         raise InputError(f"Invalid stripe {start}:{stop}. Expected 0 <= START < STOP <= {c.width} (the width)")

@@ -93,6 +93,8 @@ _OOM_ADVICE = {
     "learn": "use smaller or fewer --input/--target pairs or a smaller --kernel-size",
     "synth": "use a smaller --height and --width",
 }
+#: What each command can lower when a number overflows float32 during the run.
+_OVERFLOW_ADVICE = {"learn": "the step is too large for this data; try a smaller --lr or none"}
 #: Options that bound memory, named in the advice when the command has them.
 _OOM_KNOBS = ("--tile", "--tile-size", "--batch-size", "--chunk-size")
 
@@ -163,6 +165,9 @@ def describe(e: BaseException, command: str | None = None, options: set[str] | N
         return EXIT_RUNTIME, _out_of_memory_message(e, command, options)
     if isinstance(e, OSError) and e.filename is not None:
         return EXIT_RUNTIME, f"Cannot access {str(e.filename)!r}: {e.strerror or e}"
+    if isinstance(e, RuntimeError) and "cannot be converted to type" in str(e) and "overflow" in str(e):
+        advice = _OVERFLOW_ADVICE.get(command or "", "use smaller values")
+        return EXIT_RUNTIME, f"A value overflowed float32 during the run ({e}): {advice}"
     return EXIT_RUNTIME, f"internal error: {type(e).__name__}: {e} (run with --debug for the traceback)"
 
 

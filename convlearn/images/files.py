@@ -205,9 +205,9 @@ def check_output(path: str | os.PathLike, *, overwrite: bool = True, directory_m
         directory_made: its directory is created later (``--output DIR``), so it need not exist yet.
 
     Raises:
-        InputError: an existing file without ``overwrite``, a read-only file, or
-            one that is not a regular file (a socket, a block device).
-        OutputError: a directory where the file should be, or a missing directory.
+        InputError: an existing file without ``overwrite``, a read-only file, a
+            directory, or what is not a regular file (a socket, a block device).
+        OutputError: a missing directory (as when the file is written).
 
     >>> check_output("-")  # stdout: fine
     """
@@ -216,7 +216,7 @@ def check_output(path: str | os.PathLike, *, overwrite: bool = True, directory_m
         return
     kind = _kind(target)
     if kind == "directory":
-        raise OutputError(f"Cannot write {str(target)!r}: it is a directory. Give a file name")
+        raise InputError(f"Cannot write {str(target)!r}: it is a directory. Give a file name")
     _refuse_special(target)
     if kind == "file" and not overwrite:
         raise InputError(

@@ -215,6 +215,9 @@ def plan_outputs(
         if directory is None:
             many = n > 1 or any(s.expanded for s in sources)
             directory = out.is_dir() or str(output).endswith(("/", os.sep)) or many
+        if directory and out.exists() and not out.is_dir():
+            why = f"there are {n} inputs" if n > 1 else "the input is a directory or a glob"
+            raise InputError(f"{what} {str(output)!r} is a file, but {why}. Give a directory")
         if directory:
             targets = _targets_in(out, sources, fmt)
         elif n > 1:

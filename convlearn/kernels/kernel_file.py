@@ -156,6 +156,8 @@ def load_kernel_file(path: str | os.PathLike) -> Kernel:
     """
     p = Path(path)
     suffix = p.suffix.lower()
+    if p.exists() and not p.is_file():  # a folder, a FIFO, a device: say so whatever its name
+        raise KernelSpecError(f"Kernel file {str(p)!r} {_not_a_file(p)}")
     if suffix not in KERNEL_FILE_SUFFIXES:
         raise KernelSpecError(
             f"Kernel file {str(p)!r} has an unsupported type {suffix or '(none)'!r}. "
