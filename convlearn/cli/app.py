@@ -61,6 +61,13 @@ def install_signal_handlers() -> None:
             return
 
 
+def _ignore_stop_signals() -> None:
+    for name in _STOP_SIGNALS:
+        number = getattr(signal, name, None)
+        if number is not None:
+            signal.signal(number, signal.SIG_IGN)
+
+
 def _stop_code(code: int, message: str | None) -> tuple[int, str | None]:
     """An interrupted run's exit code and line, for the signal that stopped it: 128 + its number."""
     if code != EXIT_INTERRUPTED or not _received:
@@ -288,6 +295,10 @@ def main() -> None:
     except KeyboardInterrupt:
         code, message = _stop_code(EXIT_INTERRUPTED, _STOP_SIGNALS["SIGINT"])
         _print_error(message or "")
+    if _received:
+        # Stopping already: a signal that comes while the interpreter shuts down
+        # (which resets Python's handlers) must not kill it with a second message.
+        _ignore_stop_signals()
     try:
         sys.stdout.flush()
     except (BrokenPipeError, ValueError):

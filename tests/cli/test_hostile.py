@@ -444,3 +444,18 @@ def test_unreadable_files_give_one_exit_code():
 def test_convlearn_debug_false_means_off(tmp_path, value, traceback):
     result = run_cli("detect", "missing.png", cwd=tmp_path, env={"CONVLEARN_DEBUG": value})
     assert result.returncode == 2 and ("Traceback" in _err(result)) == traceback
+
+
+def test_an_unreadable_kernel_file_is_an_input_error(tmp_path, monkeypatch):
+    """The same rule as for images, checked in-process where the tests run as root (who reads any file)."""
+    from convlearn.errors import KernelSpecError
+    from convlearn.kernels import load_kernel_file
+
+    (tmp_path / "k.json").write_text('{"kernel": [[1, -1]]}')
+
+    def denied(self, *args, **kwargs):
+        raise PermissionError(13, "Permission denied", str(self))
+
+    monkeypatch.setattr(Path, "read_text", denied)
+    with pytest.raises(KernelSpecError, match="cannot be read: Permission denied"):
+        load_kernel_file(tmp_path / "k.json")
