@@ -23,6 +23,8 @@ __all__ = [
     "run_synth",
 ]
 
+#: Largest checker cell: any larger gives the same image (one square), and torch's int64 holds it.
+MAX_CELL = 2**31 - 1
 #: The patterns ``synth --pattern`` offers.
 PATTERNS = ("stripes", "diagonal", "checker", "noise", "shapes")
 
@@ -121,8 +123,10 @@ def make_image(config: SynthConfig | None = None, **overrides) -> torch.Tensor:
         raise InputError(f"Invalid size {c.height}x{c.width}; height and width must be at least 1")
     if c.height * c.width > 2**28:
         raise InputError(f"Size {c.height}x{c.width} is too large for synth (at most 2**28 pixels)")
-    if c.cell < 1:
-        raise InputError(f"Invalid cell {c.cell}; it must be at least 1")
+    if not 1 <= c.cell <= MAX_CELL:
+        raise InputError(f"Invalid cell {c.cell}; it must be from 1 to {MAX_CELL}")
+    if not -(2**63) <= c.seed <= 2**64 - 1:
+        raise InputError(f"Invalid --seed {c.seed}. Expected a whole number from -2**63 to 2**64 - 1")
     start, stop = c.stripe if c.stripe is not None else default_stripe(c.width)
     if not 0 <= start < stop <= c.width:
         raise InputError(f"Invalid stripe {start}:{stop}. Expected 0 <= START < STOP <= {c.width} (the width)")
@@ -164,6 +168,17 @@ def make_target(X: torch.Tensor, kernel, dtype: torch.dtype = torch.float32) -> 
     if kernel.bias is not None:
         Y = Y + kernel.bias
     return Y.to(dtype)
+
+
+def _check_outputs(output, target, kernel: str | None) -> None:
+    """Both outputs checked before either is written: formats, directories, not alike, not the kernel file."""
+    from convlearn.images import check_image_suffix, check_outputs
+    from convlearn.kernels import kernel_file_of
+
+    for path in (output, target):
+        if path is not None:
+            check_image_suffix(path)
+    check_outputs([("OUTPUT", output), ("--target", target)], [None if kernel is None else kernel_file_of(kernel)])
 
 
 @dataclass(frozen=True)
@@ -208,6 +223,7 @@ def run_synth(
 
     if (kernel is None) != (target is None):
         raise InputError("--kernel and --target go together: give both to write an input/target pair")
+    _check_outputs(output, target, kernel)
     config = SynthConfig(
         pattern=pattern,
         height=height,

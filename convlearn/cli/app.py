@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import errno
 import os
+import signal
 import sys
 import traceback
 import warnings
@@ -17,15 +18,68 @@ from typer.core import TyperGroup
 from convlearn.cli.options import tidy_help
 from convlearn.errors import ConvlearnError, is_out_of_memory
 
-#: Exit codes, documented in the README's "Errors and exit codes" table.
+#: Exit codes, documented in the README's "Errors and exit codes" table. A run
+#: stopped by a signal exits 128 + its number: 130 (SIGINT, Ctrl-C), 129
+#: (SIGHUP), 143 (SIGTERM).
 EXIT_RUNTIME, EXIT_USAGE, EXIT_INTERRUPTED = 1, 2, 130
 
 #: Where ``--debug`` is kept for the boundary, in the run's ``ctx.meta``.
 _DEBUG = "convlearn.debug"
+#: CONVLEARN_DEBUG values that mean "off" (any other non-empty value means on).
+_DEBUG_OFF = ("", "0", "false", "no", "off")
+#: Signals that stop a run as Ctrl-C does (outputs kept whole, temporary files
+#: removed), and the line that names each.
+_STOP_SIGNALS = {"SIGINT": "Interrupted (Ctrl-C)", "SIGTERM": "Terminated (SIGTERM)", "SIGHUP": "Hung up (SIGHUP)"}
+#: The stop signals received so far, in order.
+_received: list[int] = []
 
 
 def _env_debug() -> bool:
-    return os.environ.get("CONVLEARN_DEBUG", "") not in ("", "0")
+    return os.environ.get("CONVLEARN_DEBUG", "").strip().lower() not in _DEBUG_OFF
+
+
+def _on_stop_signal(signum: int, frame) -> None:
+    """The first stop signal raises KeyboardInterrupt, as Ctrl-C does; a second one, while the
+    run is saving its work, is ignored (no traceback from the middle of the clean-up); a third
+    ends the process at once."""
+    _received.append(signum)
+    if len(_received) == 1:
+        raise KeyboardInterrupt
+    if len(_received) >= 3:
+        os._exit(128 + _received[0])
+
+
+def install_signal_handlers() -> None:
+    """Handle SIGINT, SIGTERM and SIGHUP alike; a signal the process was started ignoring stays ignored (nohup)."""
+    for name in _STOP_SIGNALS:
+        number = getattr(signal, name, None)
+        if number is None:  # SIGHUP: not on Windows
+            continue
+        try:
+            if signal.getsignal(number) is not signal.SIG_IGN:
+                signal.signal(number, _on_stop_signal)
+        except (ValueError, OSError):  # not the main thread: leave them as they are
+            return
+
+
+def _ignore_stop_signals() -> None:
+    for name in _STOP_SIGNALS:
+        number = getattr(signal, name, None)
+        if number is not None:
+            signal.signal(number, signal.SIG_IGN)
+
+
+def _stop_code(code: int, message: str | None) -> tuple[int, str | None]:
+    """An interrupted run's exit code and line, for the signal that stopped it: 128 + its number."""
+    if code != EXIT_INTERRUPTED or not _received:
+        return code, message
+    number = _received[0]
+    name = signal.Signals(number).name
+    if message == _STOP_SIGNALS["SIGINT"]:
+        message = _STOP_SIGNALS.get(name, message)
+    elif name != "SIGINT" and message is not None:
+        message = f"{message} ({name})"
+    return 128 + number, message
 
 
 def _package_version() -> str:
@@ -47,6 +101,8 @@ _OOM_ADVICE = {
     "learn": "use smaller or fewer --input/--target pairs or a smaller --kernel-size",
     "synth": "use a smaller --height and --width",
 }
+#: What each command can lower when a number overflows float32 during the run.
+_OVERFLOW_ADVICE = {"learn": "the step is too large for this data; try a smaller --lr or none"}
 #: Options that bound memory, named in the advice when the command has them.
 _OOM_KNOBS = ("--tile", "--tile-size", "--batch-size", "--chunk-size")
 
@@ -117,6 +173,9 @@ def describe(e: BaseException, command: str | None = None, options: set[str] | N
         return EXIT_RUNTIME, _out_of_memory_message(e, command, options)
     if isinstance(e, OSError) and e.filename is not None:
         return EXIT_RUNTIME, f"Cannot access {str(e.filename)!r}: {e.strerror or e}"
+    if isinstance(e, RuntimeError) and "cannot be converted to type" in str(e) and "overflow" in str(e):
+        advice = _OVERFLOW_ADVICE.get(command or "", "use smaller values")
+        return EXIT_RUNTIME, f"A value overflowed float32 during the run ({e}): {advice}"
     return EXIT_RUNTIME, f"internal error: {type(e).__name__}: {e} (run with --debug for the traceback)"
 
 
@@ -170,6 +229,9 @@ class BoundaryGroup(TyperGroup):
                 # Pillow warns about damaged metadata in files it still reads; on a
                 # terminal that is noise around the result or the one-line error.
                 warnings.filterwarnings("ignore", category=UserWarning, module=r"PIL\.")
+                # numpy's RuntimeWarnings (overflow, invalid value) would print before the
+                # error line that the checks of the result give; the checks say it better.
+                warnings.filterwarnings("ignore", category=RuntimeWarning)
                 return super().invoke(ctx)
         except _PASS_THROUGH:
             raise
@@ -177,7 +239,7 @@ class BoundaryGroup(TyperGroup):
             command = ctx.invoked_subcommand
             sub = self.get_command(ctx, command) if command else None
             options = {o for p in getattr(sub, "params", []) for o in getattr(p, "opts", [])}
-            code, message = describe(e, command, options)
+            code, message = _stop_code(*describe(e, command, options))
             if message is None:  # stdout's reader has gone: nothing to tell it
                 _silence_stdout()
                 raise typer.Exit(code) from None
@@ -228,17 +290,23 @@ def main_options(
 def main() -> None:
     """Console-script entry point.
 
-    Typer exits through SystemExit; what reaches here besides is Ctrl-C before
-    a command started (while importing) and a stdout closed under us.
+    Typer exits through SystemExit; what reaches here besides is Ctrl-C (or
+    SIGTERM, SIGHUP) before a command started (while importing) and a stdout
+    closed under us.
     """
+    install_signal_handlers()
     try:
         app(prog_name="convlearn")
         code: int | str | None = 0
     except SystemExit as e:
         code = e.code
     except KeyboardInterrupt:
-        _print_error("Interrupted (Ctrl-C)")
-        code = EXIT_INTERRUPTED
+        code, message = _stop_code(EXIT_INTERRUPTED, _STOP_SIGNALS["SIGINT"])
+        _print_error(message or "")
+    if _received:
+        # Stopping already: a signal that comes while the interpreter shuts down
+        # (which resets Python's handlers) must not kill it with a second message.
+        _ignore_stop_signals()
     try:
         sys.stdout.flush()
     except (BrokenPipeError, ValueError):

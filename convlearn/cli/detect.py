@@ -79,15 +79,17 @@ class _Screen:
         """One file done: advance the bar, print what was asked for, tell where it went."""
         import json
 
+        from rich.markup import escape
+
         from convlearn.cli.render import format_tensor, stdout
         from convlearn.images import STDIO
 
-        self.progress.update(self.task, advance=1, description=result.source)
+        self.progress.update(self.task, advance=1, description=escape(result.source))
         if self.json_:
             typer.echo(json.dumps(result.to_json()))
         if values is not None and (self.print_ or self.table):
             if self.job.several:
-                stdout.print(f"[bold]{result.source}[/]")
+                stdout.print(f"[bold]{escape(result.source)}[/]")
             if self.print_:
                 planes = values.permute(2, 0, 1) if values.dim() == 3 else values  # colour: (3, H, W), as torch shows
                 stdout.print(format_tensor(planes), markup=False)
@@ -98,20 +100,24 @@ class _Screen:
             h, w = result.shape[:2]
             extra = f", angle -> {result.angle_output}" if result.angle_output else ""
             name = "<stdin>" if result.source == STDIO else result.source
-            self.status.print(f"[dim]{name} -> {result.output}  ({h}x{w}){extra}[/]", highlight=False)
+            line = escape(f"{name} -> {result.output}  ({h}x{w}){extra}")
+            self.status.print(f"[dim]{line}[/]", highlight=False)
 
     def summary(self, outcome) -> None:
         """Rank 0, once every rank is done: the failures, and where the files went."""
+        from rich.markup import escape
+
         from convlearn.cli.render import stderr
 
         self.stop()
         for error in outcome.failed:
-            stderr.print(f"[red]failed:[/] {error}", highlight=False, markup=True)
+            stderr.print(f"[red]failed:[/] {escape(error)}", highlight=False, markup=True)
         if outcome.job.several and not self.quiet and outcome.written:
             dirs = sorted({str(Path(o).parent) for o in outcome.written})
             place = dirs[0] if len(dirs) == 1 else f"{len(dirs)} directories"
             wrote = f"wrote {len(outcome.written)} of {outcome.job.total} files"
-            self.status.print(f"[dim]{wrote} to {place} in {outcome.seconds:.2f} s: {_names(outcome.written)}[/]")
+            names = escape(_names(outcome.written))
+            self.status.print(f"[dim]{escape(wrote)} to {escape(place)} in {outcome.seconds:.2f} s: {names}[/]")
 
 
 def _names(written, shown: int = LISTED) -> str:
@@ -174,6 +180,12 @@ def detect(
     ),
     recursive: bool = typer.Option(
         False, "--recursive", "-r", help="Also read the subdirectories of directory inputs (and ** in globs)."
+    ),
+    overwrite: bool = typer.Option(
+        False, "--overwrite", help="Let default output names (IMAGE-STEM_TAG.png) replace existing files."
+    ),
+    raw_orientation: bool = typer.Option(
+        False, "--raw-orientation", help="Keep pixels as stored; by default a JPEG's EXIF orientation turns it upright."
     ),
     mode: Mode = typer.Option(
         "valid", "--mode", help="valid (the notebook's shape, H-h+1 x W-w+1) or same (the input's size)."
@@ -272,6 +284,8 @@ def detect(
             output=output,
             angle=angle,
             recursive=recursive,
+            overwrite=overwrite,
+            raw_orientation=raw_orientation,
             mode=mode,
             border=border,
             magnitude=magnitude,

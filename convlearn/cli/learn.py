@@ -151,9 +151,9 @@ def _render(run, *, reference: str | None, json_: bool, quiet: bool, plot: Path 
             if not quiet:
                 stderr.print("--plot: lstsq solves in one pass, so there is no loss curve to draw", markup=False)
         elif plot_losses(result.losses, plot, result.solver) and talk:
-            stdout.print(f"[dim]wrote {plot}[/]")
+            stdout.print(f"[dim]wrote {escape(str(plot))}[/]")
     if talk and output is not None:
-        stdout.print(f"[dim]wrote {output}[/]")
+        stdout.print(f"[dim]wrote {escape(str(output))}[/]")
 
 
 def learn(

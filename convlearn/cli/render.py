@@ -28,12 +28,14 @@ def kernel_table(weight, title: str = "kernel", bias: float | None = None, preci
 
     Args:
         weight: anything with ``.tolist()`` giving rows, shape :math:`(h, w)`.
-        title: the caption above it.
+        title: the caption above it, plain text (a file name's ``[`` is not markup).
         bias: shown under the table when not None.
     """
+    from rich.markup import escape
+
     rows = weight.tolist()
     table = Table(
-        title=title,
+        title=escape(title),
         show_header=True,
         header_style="bold",
         caption=None if bias is None else f"bias {bias:.{precision}g}",

@@ -43,6 +43,8 @@ def synth(
       convlearn synth shapes.png -p shapes --height 128 --width 128
       convlearn synth noise.png -p noise --height 96 --width 96 -k sobel-x --target noise_sx.npy
     """
+    from rich.markup import escape
+
     from convlearn.cli.render import format_tensor, stdout
     from convlearn.synth import run_synth
 
@@ -60,4 +62,5 @@ def synth(
     )
     if not quiet:
         stdout.print(format_tensor(result.image))
-        stdout.print(f"[dim]wrote {output}" + (f" and target {target}" if target else "") + "[/]")
+        wrote = f"wrote {output}" + (f" and target {target}" if target else "")
+        stdout.print(f"[dim]{escape(wrote)}[/]")

@@ -6,6 +6,7 @@ Importing this module does not import torch (:func:`check_config` does), so
 
 from __future__ import annotations
 
+import hashlib
 import math
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -38,6 +39,11 @@ class DetectConfig:
     batch_size: int = 8  # files stacked per trip to the device
     workers: int = 2  # decoding threads; 0 decodes in the calling thread
     max_batch_pixels: int = 1 << 25  # 32 Mi values (128 MiB of float32) per batch at most
+    raw_orientation: bool = False  # False: turn JPEGs upright by their EXIF orientation, as viewers do
+
+
+#: Largest Canny --sigma: a Gaussian far wider than any image (it is cut to the image) yet finite to compute.
+MAX_SIGMA = 1e6
 
 
 def _canny_pair(value: str | tuple[float, float]) -> tuple[float, float]:
@@ -93,8 +99,8 @@ def check_config(config: DetectConfig) -> DetectConfig:
             raise InputError("--canny already gives a binary edge map; drop --threshold")
         if c.mode != "valid" or c.border != "zero":
             raise InputError("--canny always gives the input's size, with its own borders; drop --mode and --border")
-        if not math.isfinite(c.sigma) or c.sigma < 0:
-            raise InputError(f"Invalid --sigma {c.sigma}. Expected a number >= 0 (0: no smoothing)")
+        if not math.isfinite(c.sigma) or not 0 <= c.sigma <= MAX_SIGMA:
+            raise InputError(f"Invalid --sigma {c.sigma}. Expected a number from 0 (no smoothing) to {MAX_SIGMA:g}")
     if c.angle and not (c.magnitude or canny):
         raise InputError("--angle is the direction of a gradient pair: add --magnitude or --canny")
     return replace(c, threshold=threshold, canny=canny)
@@ -125,6 +131,13 @@ def kernel_channels(kernel: Kernel, config: DetectConfig) -> DetectConfig:
     return replace(config, channels="each")
 
 
+def _short_hash(kernel: Kernel) -> str:
+    """Eight hex digits that tell kernels apart: of the weights (as float64), the bias and the anchor."""
+    digest = hashlib.sha256(kernel.weight.astype("<f8").tobytes())
+    digest.update(repr((kernel.weight.shape, kernel.bias, kernel.anchor)).encode())
+    return digest.hexdigest()[:8]
+
+
 def default_tag(kernel: Kernel, config: DetectConfig) -> str:
     """The ``TAG`` of default output names ``STEM_TAG.png``: what was computed.
 
@@ -132,14 +145,21 @@ def default_tag(kernel: Kernel, config: DetectConfig) -> str:
     >>> default_tag(parse_kernel("sobel-x"), DetectConfig(magnitude=True, threshold="otsu"))
     'sobel-x-mag-otsu'
     >>> default_tag(parse_kernel("3x3: 0 1 0 1 -4 1 0 1 0"), DetectConfig())
-    'magick'
+    'magick-40fc598a'
+
+    An inline matrix or an ImageMagick string would make a poor file name: it
+    is ``inline-HASH`` or ``magick-HASH``, eight hex digits of the kernel itself
+    (weights, bias and anchor), so different kernels get different names.
     """
     if config.canny is not None:
         return "canny"
     name = kernel.name
-    if name.split(":", 1)[0] not in KERNELS and name != "inline":
-        # A kernel file gives its stem; an ImageMagick string would make a poor file name.
-        name = Path(name).stem if Path(name).suffix.lower() in (".json", ".npy") else "magick"
+    if name == "inline":
+        name = f"inline-{_short_hash(kernel)}"
+    elif name.split(":", 1)[0] not in KERNELS:
+        # A kernel file gives its stem.
+        is_file = Path(name).suffix.lower() in (".json", ".npy")
+        name = Path(name).stem if is_file else f"magick-{_short_hash(kernel)}"
     tag = name.replace(":", "-").replace(",", "-")
     if config.magnitude:
         tag += "-mag"

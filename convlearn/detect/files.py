@@ -49,7 +49,7 @@ def detect_file(
         The result, on the CPU.
     """
     cfg = check_config(config or DetectConfig())
-    X = read_input(path, channels=cfg.channels, max_pixels=cfg.max_pixels)
+    X = read_input(path, channels=cfg.channels, max_pixels=cfg.max_pixels, exif_orientation=not cfg.raw_orientation)
     Y = detect_checked(X, kernel, cfg).values.cpu()
     if output is not None:
         write_output(output, Y.numpy(), **_encoding(cfg))
@@ -166,7 +166,12 @@ class FileBatch:
         return self.report
 
     def _load(self, source: Source) -> np.ndarray:
-        return read_input(source.path, channels=self.config.channels, max_pixels=self.config.max_pixels)
+        return read_input(
+            source.path,
+            channels=self.config.channels,
+            max_pixels=self.config.max_pixels,
+            exif_orientation=not self.config.raw_orientation,
+        )
 
     def _record(self, result: FileResult, values: torch.Tensor | None = None) -> None:
         self.report.results.append(result)

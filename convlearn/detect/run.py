@@ -18,8 +18,16 @@ from typing import TYPE_CHECKING, Any
 from convlearn.detect.config import DetectConfig, default_tag
 from convlearn.detect.report import BatchReport
 from convlearn.errors import InputError
-from convlearn.images import STDIO, Source, collect_inputs, plan_outputs, require_file
-from convlearn.kernels import Kernel, parse_kernel
+from convlearn.images import (
+    STDIO,
+    Source,
+    check_not_input,
+    collect_inputs,
+    make_output_dirs,
+    plan_outputs,
+    require_file,
+)
+from convlearn.kernels import Kernel, kernel_file_of, parse_kernel
 
 if TYPE_CHECKING:
     from convlearn.detect.files import OnResult
@@ -60,6 +68,7 @@ def run_detect(
     output: str | os.PathLike | None = None,
     angle: str | os.PathLike | None = None,
     recursive: bool = False,
+    overwrite: bool = False,
     keep_values: bool = False,
     text_on_stdout: bool = False,
     on_start: Callable[[DetectJob], None] | None = None,
@@ -76,6 +85,7 @@ def run_detect(
             in the current directory (none with ``keep_values``); stdout for stdin.
         angle: where to write the gradient direction (a directory for several inputs).
         recursive: also read the subdirectories of directory inputs.
+        overwrite: let default ``STEM_TAG`` names replace existing files.
         keep_values: pass each result's values to ``on_result`` (to print them).
         text_on_stdout: the caller prints text on stdout, so the image may not go there.
         on_start: called once the job is planned, before the first file is read.
@@ -83,7 +93,8 @@ def run_detect(
         on_summary: called on rank 0 with the outcome; under torchrun no rank
             returns before it has returned.
         settings: :class:`DetectConfig`'s fields by name (mode, border, magnitude,
-            threshold, canny, sigma, channels, scale, bit_depth, fmt, batch_size, device, max_pixels).
+            threshold, canny, sigma, channels, scale, bit_depth, fmt, batch_size, device, max_pixels,
+            raw_orientation).
 
     Returns:
         What was done, with every rank's failures and outputs.
@@ -105,10 +116,20 @@ def run_detect(
         raise InputError("--canny uses its own Sobel gradients; drop --kernel")
     output = _stdout_rules(sources, output, text_on_stdout)
     tag = None if keep_values else default_tag(K, config)
-    outputs = plan_outputs(sources, output, fmt=config.fmt, default_tag=tag)
+    outputs = plan_outputs(sources, output, fmt=config.fmt, default_tag=tag, overwrite=overwrite, create=False)
     angles = _plan_angles(sources, angle, outputs, config.fmt)
+    _check_not_kernel_file(kernel, [*outputs, *(angles or [])])
+    make_output_dirs([*outputs, *(angles or [])])  # every output checked: now make their folders
     callbacks = {"on_start": on_start, "on_result": on_result, "on_summary": on_summary}
     return _run(sources, outputs, angles, K, config, keep_values=keep_values, **callbacks)
+
+
+def _check_not_kernel_file(spec: str, targets: list[str | None]) -> None:
+    """Refuse an output that is the kernel file being read."""
+    path = kernel_file_of(spec)
+    for target in targets:
+        if path is not None and target not in (None, STDIO):
+            check_not_input(target, [path])
 
 
 def _stdout_rules(sources: list[Source], output: str | os.PathLike | None, text_on_stdout: bool):
@@ -128,7 +149,7 @@ def _plan_angles(
     """Name the --angle outputs, none of them one of the --output files."""
     if angle is None:
         return None
-    angles = plan_outputs(sources, angle, fmt=fmt, what="--angle")
+    angles = plan_outputs(sources, angle, fmt=fmt, what="--angle", create=False)
     clash = {o for o in outputs if o not in (None, STDIO)} & {a for a in angles if a not in (None, STDIO)}
     if clash:
         raise InputError(f"--angle and --output both name {sorted(clash)[0]!r}; give them different paths")

@@ -1,10 +1,16 @@
 """Images in: bytes or a file, through Pillow or ``.npy``, to float values.
 
 - integer images become float in [0, 1]: value / the type's maximum
-  (255 for 8-bit, 65535 for 16-bit);
+  (255 for 8-bit, 65535 for 16-bit, 16-bit colour PNG included; a 32-bit
+  integer TIFF by 2**32 - 1 when unsigned, 2**31 - 1 when signed, whatever
+  its values);
 - colour becomes luma ``Y = 0.299 R + 0.587 G + 0.114 B``, computed in float
-  (or three channels with ``channels="each"``);
-- ``.npy`` and 32-bit float TIFF are read exactly as stored.
+  (or three channels with ``channels="each"``, which a grey image refuses);
+- ``.npy`` and 32-bit float TIFF are read exactly as stored;
+- a JPEG's (or TIFF's) EXIF orientation is applied, as viewers do, unless
+  ``exif_orientation=False`` keeps the pixels as stored;
+- at most :func:`read_limit` bytes are read, so an endless input (``/dev/zero``,
+  a pipe that never ends) is refused instead of filling the memory.
 
 One decoder handles every Pillow mode. It can also keep the stored integer
 levels and their type's range (:class:`Decoded`), for callers that need to know
@@ -25,6 +31,15 @@ import numpy as np
 from PIL import Image, UnidentifiedImageError
 
 from convlearn.errors import ImageReadError, invalid_choice
+from convlearn.images.formats import (
+    check_npy_header,
+    orientation,
+    png16_colour,
+    read_capped,
+    read_limit,
+    upright,
+    wide_integer_levels,
+)
 
 __all__ = [
     "CHANNELS",
@@ -33,6 +48,7 @@ __all__ = [
     "Decoded",
     "decode_image",
     "decode_with_levels",
+    "image_size",
     "integer_range",
     "read_image",
     "read_with_levels",
@@ -91,13 +107,23 @@ def _exact_plane(array: np.ndarray, name: str, channels: str, dtype=np.float32) 
             array = array.astype(np.float64) @ np.array(LUMA)
     if array.ndim not in (2, 3) or (array.ndim == 3 and array.shape[-1] != 3):
         raise ImageReadError(f"{name}: expected a 2-D array (H, W) or (H, W, 3), got shape {array.shape}")
+    if array.ndim == 2 and channels == "each":
+        raise _one_plane(name)
     out = np.array(array, dtype=dtype, order="C")  # a writable copy: Pillow's arrays are read-only
     if not np.isfinite(out).all():
         raise ImageReadError(f"{name}: contains NaN or inf; every value must be finite")
     return out
 
 
-def _from_npy(data: bytes, name: str, channels: str, dtype) -> Decoded:
+def _one_plane(name: str) -> ImageReadError:
+    return ImageReadError(
+        f"{name}: a single-plane (grey) image, but R, G and B planes were asked for (--channels each or full "
+        "needs colour). Use --channels luma"
+    )
+
+
+def _from_npy(data: bytes, name: str, channels: str, dtype, max_pixels: int | None) -> Decoded:
+    check_npy_header(data, name, max_pixels)
     try:
         array = np.load(_bytes_io.BytesIO(data), allow_pickle=False)
     except (ValueError, OSError, EOFError, SyntaxError, tokenize.TokenError) as e:  # a damaged header
@@ -115,36 +141,36 @@ def _pillow_levels(image: Image.Image) -> tuple[np.ndarray, int, tuple[int, int]
     if mode.startswith("I;16"):
         return np.asarray(image), 65535, (0, 65535)
     if mode == "I":
-        # 32-bit integer mode: Pillow uses it for 16-bit PNG/TIFF on some versions,
-        # so levels that fit in 16 bits are read as 16-bit.
-        raw = np.asarray(image)
-        if raw.min(initial=0) >= 0 and raw.max(initial=0) <= 65535:
-            return raw, 65535, (0, 65535)
-        return raw, 2**32 - 1, (-(2**31), 2**31 - 1)
+        return wide_integer_levels(image)
     if mode == "L":
         return np.asarray(image), 255, (0, 255)
     rgb = image.convert("RGB") if mode != "RGB" else image
     return np.asarray(rgb), 255, (0, 255)  # (H, W, 3)
 
 
-def _from_pillow(image: Image.Image, name: str, channels: str, dtype, keep_levels: bool) -> Decoded:
-    if image.mode == "F":  # 32-bit float (TIFF): exact
-        return Decoded(_exact_plane(np.asarray(image), name, channels, dtype))
-    if image.mode == "1":  # bilevel: 0 or 1, not levels of an integer type
-        plane = np.asarray(image, dtype=np.float64)
-        levels = bounds = None
-    else:
-        levels, top, bounds = _pillow_levels(image)
-        plane = levels.astype(np.float64) / top  # (H, W), or (H, W, 3) for colour
-        if not keep_levels:
-            levels = bounds = None  # let the levels go before the float work below
+def _from_levels(levels: np.ndarray, top: int, bounds, name: str, channels: str, dtype, keep: bool) -> Decoded:
+    """Integer levels -> float values (level / ``top``), as luma or as R, G and B."""
+    plane = levels.astype(np.float64) / top  # (H, W), or (H, W, 3) for colour
+    if not keep:
+        levels = bounds = None  # let the levels go before the float work below
     if plane.ndim == 3:
         if channels == "each":
             return Decoded(np.ascontiguousarray(plane, dtype=dtype), levels, bounds)
         return Decoded((plane @ np.array(LUMA)).astype(dtype), levels, bounds)
     if channels == "each":
-        plane = np.repeat(plane[..., None], 3, axis=-1)
+        raise _one_plane(name)
     return Decoded(plane.astype(dtype), levels, bounds)
+
+
+def _from_pillow(image: Image.Image, name: str, channels: str, dtype, keep_levels: bool) -> Decoded:
+    if image.mode == "F":  # 32-bit float (TIFF): exact
+        return Decoded(_exact_plane(np.asarray(image), name, channels, dtype))
+    if image.mode == "1":  # bilevel: 0 or 1, not levels of an integer type
+        if channels == "each":
+            raise _one_plane(name)
+        return Decoded(np.asarray(image, dtype=np.float64).astype(dtype))
+    levels, top, bounds = _pillow_levels(image)
+    return _from_levels(levels, top, bounds, name, channels, dtype, keep_levels)
 
 
 def _open(data: bytes, max_pixels: int | None) -> Image.Image:
@@ -163,19 +189,31 @@ def _open(data: bytes, max_pixels: int | None) -> Image.Image:
             Image.MAX_IMAGE_PIXELS = old_limit
 
 
-def _decode(data: bytes, name: str, channels: str, max_pixels: int | None, dtype, keep_levels: bool) -> Decoded:
+def _decode(
+    data: bytes, name: str, channels: str, max_pixels: int | None, dtype, keep_levels: bool, orient: bool = True
+) -> Decoded:
     if channels not in CHANNELS:
         raise invalid_choice("channels", channels, CHANNELS)
     if not data:
         raise ImageReadError(f"{name}: the file is empty")
     if data[:6] == _NPY_MAGIC:
-        decoded = _from_npy(data, name, channels, dtype)
+        decoded = _from_npy(data, name, channels, dtype, max_pixels)
         _check_size(decoded.values, name, max_pixels)
         return decoded if keep_levels else Decoded(decoded.values)
     try:
         with _open(data, max_pixels) as image:
-            image.load()
-            decoded = _from_pillow(image, name, channels, dtype, keep_levels)
+            wide = png16_colour(data, image, lambda again: _open(again, max_pixels))
+            if wide is not None:
+                decoded = _from_levels(wide, 65535, (0, 65535), name, channels, dtype, keep_levels)
+            else:
+                image.load()
+                decoded = _from_pillow(image, name, channels, dtype, keep_levels)
+            turn = orientation(image) if orient else 1
+        if turn != 1:
+            levels = None if decoded.levels is None else upright(decoded.levels, turn)
+            decoded = Decoded(upright(decoded.values, turn), levels, decoded.bounds)
+    except ImageReadError:
+        raise
     except (Image.DecompressionBombError, Image.DecompressionBombWarning):
         raise ImageReadError(
             f"{name}: the image is larger than the limit of {max_pixels} pixels (a decompression-bomb guard). "
@@ -207,6 +245,7 @@ def decode_image(
     channels: str = "luma",
     max_pixels: int | None = DEFAULT_MAX_PIXELS,
     dtype: type = np.float32,
+    exif_orientation: bool = True,
 ) -> np.ndarray:
     """Decode image bytes (any format Pillow reads, or ``.npy``) to float32 (or ``dtype``).
 
@@ -218,6 +257,8 @@ def decode_image(
             guard); None lifts the limit.
         dtype: ``np.float32``, or ``np.float64`` where exactness matters more
             than memory (``learn`` reads pairs so: 8-bit levels / 255 in float64).
+        exif_orientation: turn the image upright by its EXIF orientation, as
+            viewers do; False keeps the pixels as stored.
 
     Returns:
         float array, :math:`(H, W)` for luma, :math:`(H, W, 3)` for each.
@@ -229,7 +270,7 @@ def decode_image(
     >>> decode_image(buffer.getvalue()).tolist()
     [[0.0, 2.0]]
     """
-    return _decode(data, name, channels, max_pixels, dtype, keep_levels=False).values
+    return _decode(data, name, channels, max_pixels, dtype, keep_levels=False, orient=exif_orientation).values
 
 
 def decode_with_levels(
@@ -239,11 +280,12 @@ def decode_with_levels(
     channels: str = "luma",
     max_pixels: int | None = DEFAULT_MAX_PIXELS,
     dtype: type = np.float32,
+    exif_orientation: bool = True,
 ) -> Decoded:
     """:func:`decode_image`, keeping the stored integer levels and their type's range.
 
     Args:
-        data, name, channels, max_pixels, dtype: as for :func:`decode_image`.
+        data, name, channels, max_pixels, dtype, exif_orientation: as for :func:`decode_image`.
 
     Returns:
         The :class:`Decoded` image: ``values`` as :func:`decode_image` returns
@@ -256,7 +298,7 @@ def decode_with_levels(
     >>> decoded = decode_with_levels(buffer.getvalue()); decoded.levels.tolist(), decoded.bounds
     ([[0, 7, 255]], (0, 255))
     """
-    return _decode(data, name, channels, max_pixels, dtype, keep_levels=True)
+    return _decode(data, name, channels, max_pixels, dtype, keep_levels=True, orient=exif_orientation)
 
 
 def require_file(path: str | os.PathLike) -> Path:
@@ -269,12 +311,40 @@ def require_file(path: str | os.PathLike) -> Path:
     return p
 
 
-def _read_bytes(path: str | os.PathLike) -> tuple[bytes, str]:
+def _read_bytes(path: str | os.PathLike, max_pixels: int | None) -> tuple[bytes, str]:
+    """The file's bytes, at most :func:`read_limit` of them (a device or a FIFO may never end)."""
     p = require_file(path)
+    limit = read_limit(max_pixels)
     try:
-        return p.read_bytes(), str(p)
+        with p.open("rb") as f:
+            return read_capped(f, limit, str(p)), str(p)
     except OSError as e:
         raise ImageReadError(f"{str(p)!r} cannot be read: {e.strerror or e}") from None
+
+
+def image_size(path: str | os.PathLike) -> tuple[int, int] | None:
+    """``(H, W)`` from an image file's header alone (Pillow's lazy open, or the .npy header); None if unknown.
+
+    >>> import tempfile, os; p = os.path.join(tempfile.mkdtemp(), "x.npy")
+    >>> np.save(p, np.zeros((3, 5))); image_size(p)
+    (3, 5)
+    """
+    try:
+        with open(path, "rb") as f:
+            if f.read(6) == _NPY_MAGIC:
+                f.seek(0)
+                major, _ = np.lib.format.read_magic(f)
+                read = np.lib.format.read_array_header_1_0 if major == 1 else np.lib.format.read_array_header_2_0
+                shape = read(f)[0]
+                return (int(shape[0]), int(shape[1])) if len(shape) >= 2 else None
+            f.seek(0)
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                with Image.open(f) as image:
+                    w, h = image.size
+                    return (w, h) if orientation(image) in (5, 6, 7, 8) else (h, w)
+    except Exception:  # unreadable here: the full read says why
+        return None
 
 
 def read_image(
@@ -282,6 +352,7 @@ def read_image(
     *,
     channels: str = "luma",
     max_pixels: int | None = DEFAULT_MAX_PIXELS,
+    exif_orientation: bool = True,
 ) -> np.ndarray:
     """Read an image file as float32; see :func:`decode_image` and the module notes.
 
@@ -289,8 +360,8 @@ def read_image(
     >>> np.save(p, np.eye(2, dtype=np.float32)); read_image(p).tolist()
     [[1.0, 0.0], [0.0, 1.0]]
     """
-    data, name = _read_bytes(path)
-    return decode_image(data, name, channels=channels, max_pixels=max_pixels)
+    data, name = _read_bytes(path, max_pixels)
+    return decode_image(data, name, channels=channels, max_pixels=max_pixels, exif_orientation=exif_orientation)
 
 
 def read_with_levels(
@@ -299,6 +370,7 @@ def read_with_levels(
     channels: str = "luma",
     max_pixels: int | None = DEFAULT_MAX_PIXELS,
     dtype: type = np.float32,
+    exif_orientation: bool = True,
 ) -> Decoded:
     """Read an image file once, for its values and its stored levels; see :func:`decode_with_levels`.
 
@@ -306,5 +378,7 @@ def read_with_levels(
     >>> np.save(p, np.array([[0, 9]], np.int8)); read_with_levels(p, dtype=np.float64).bounds
     (-128, 127)
     """
-    data, name = _read_bytes(path)
-    return decode_with_levels(data, name, channels=channels, max_pixels=max_pixels, dtype=dtype)
+    data, name = _read_bytes(path, max_pixels)
+    return decode_with_levels(
+        data, name, channels=channels, max_pixels=max_pixels, dtype=dtype, exif_orientation=exif_orientation
+    )

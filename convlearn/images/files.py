@@ -4,6 +4,12 @@ A crash, a full disk or Ctrl-C in the middle of a write leaves either the old
 file or the complete new one, never half of either: ``os.replace`` within one
 directory is atomic on POSIX and Windows. The temporary file is hidden
 (``.NAME.XXXXXX.part``) and removed on every failure.
+
+What is never replaced: a read-only file (no owner write bit), and anything
+that is not a regular file. A FIFO or a character device (``/dev/null``, a
+terminal) is written into as a stream; a socket or a block device is refused.
+:func:`check_outputs` applies these rules, and the refusal of outputs that are
+inputs, to every output of a command before the first is written.
 """
 
 from __future__ import annotations
@@ -11,14 +17,24 @@ from __future__ import annotations
 import contextlib
 import errno
 import os
-import tempfile
+import secrets
+import stat
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import IO
 
 from convlearn.errors import InputError, OutputError
 
-__all__ = ["atomic_write", "check_not_input", "make_output_dir", "write_bytes", "write_text"]
+__all__ = [
+    "atomic_write",
+    "check_not_input",
+    "check_output",
+    "check_output_dir",
+    "check_outputs",
+    "make_output_dir",
+    "write_bytes",
+    "write_text",
+]
 
 #: What to tell the user for the write errors they can do something about.
 _ADVICE = {
@@ -102,37 +118,145 @@ def atomic_write(path: str | os.PathLike, mode: str = "wb") -> Iterator[IO]:
     'hello'
     """
     target = Path(path)
+    if _kind(target) == "stream":
+        with _stream(target, mode) as handle:
+            yield handle
+        return
     directory = target.parent if str(target.parent) else Path(".")
     _check_directory(target, directory)
     if target.is_dir():
         raise OutputError(f"Cannot write {str(target)!r}: it is a directory. Give a file name")
+    _refuse_special(target)
     existed = target.exists()
+    # The temporary name is chosen before the file is created, so that a Ctrl-C at any
+    # point after the creation finds it in the handler below and removes it.
+    tmp = directory / f".{target.name}.{secrets.token_hex(8)}.part"
+    created = False
     try:
-        fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".part", dir=directory)
-    except OSError as e:
-        raise _cannot_write(target, _reason(e), existed) from None
-    try:
-        handle = os.fdopen(fd, mode, **({"encoding": "utf-8"} if "b" not in mode else {}))
-    except BaseException:
-        os.close(fd)
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
-    try:
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0), 0o600)
+        created = True
+        try:
+            handle = os.fdopen(fd, mode, **({"encoding": "utf-8"} if "b" not in mode else {}))
+        except BaseException:
+            os.close(fd)
+            raise
         with handle:
             yield handle
             handle.flush()
             os.fsync(handle.fileno())
-        # mkstemp makes 0600 files; give the result the mode a plain open() would.
+        # The temporary file is 0600; give the result the mode a plain open() would.
         os.chmod(tmp, _existing_mode(target))
         os.replace(tmp, target)
     except BaseException as e:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
+        if created or not isinstance(e, OSError):  # a signal may land between os.open and `created = True`
+            with contextlib.suppress(OSError):
+                os.unlink(tmp)
         if isinstance(e, OSError) and not isinstance(e, OutputError):
             raise _cannot_write(target, _reason(e), existed) from None
         raise
     _sync_directory(directory)
+
+
+#: The kinds of file an output may already be, by stat's test, and what is done with each.
+_KINDS = (
+    (stat.S_ISREG, "file"),
+    (stat.S_ISDIR, "directory"),
+    (stat.S_ISFIFO, "stream"),
+    (stat.S_ISCHR, "stream"),
+    (stat.S_ISBLK, "block device"),
+    (stat.S_ISSOCK, "socket"),
+)
+
+
+def _kind(target: Path) -> str | None:
+    """What ``target`` is now (following symlinks): "file", "directory", "stream", ...; None when it does not exist."""
+    try:
+        mode = os.stat(target).st_mode
+    except OSError:
+        return None
+    return next((name for test, name in _KINDS if test(mode)), "special file")
+
+
+def _refuse_special(target: Path) -> None:
+    """Refuse to replace what is not a regular file, and a read-only file (the user protected it)."""
+    kind = _kind(target)
+    if kind in (None, "file", "stream", "directory"):
+        if kind == "file" and not os.stat(target).st_mode & stat.S_IWUSR:
+            raise InputError(f"Output {str(target)!r} is read-only; remove it or chmod u+w")
+        return
+    raise InputError(f"Output {str(target)!r} is a {kind}, not a regular file; refusing to replace it")
+
+
+@contextlib.contextmanager
+def _stream(target: Path, mode: str) -> Iterator[IO]:
+    """Write into an existing FIFO or character device (``/dev/null``, a terminal) as a stream."""
+    try:
+        with open(target, mode, **({"encoding": "utf-8"} if "b" not in mode else {})) as handle:
+            yield handle
+    except OSError as e:
+        raise OutputError(f"Cannot write {str(target)!r}: {_reason(e)}") from None
+
+
+def check_output(path: str | os.PathLike, *, overwrite: bool = True, directory_made: bool = False) -> None:
+    """Refuse an output that cannot or must not be written, before anything is written.
+
+    Args:
+        path: the output; ``-`` (stdout) is always fine.
+        overwrite: False refuses an existing file (for names convlearn chose itself).
+        directory_made: its directory is created later (``--output DIR``), so it need not exist yet.
+
+    Raises:
+        InputError: an existing file without ``overwrite``, a read-only file, a
+            directory, or what is not a regular file (a socket, a block device).
+        OutputError: a missing directory (as when the file is written).
+
+    >>> check_output("-")  # stdout: fine
+    """
+    target = Path(path)
+    if str(target) == "-":
+        return
+    kind = _kind(target)
+    if kind == "directory":
+        raise InputError(f"Cannot write {str(target)!r}: it is a directory. Give a file name")
+    _refuse_special(target)
+    if kind == "file" and not overwrite:
+        raise InputError(
+            f"Output {str(target)!r} already exists; refusing to replace it. "
+            "Give --overwrite to replace it, or choose another --output"
+        )
+    if not directory_made and kind is None:
+        _check_directory(target, target.parent if str(target.parent) else Path("."))
+
+
+def check_outputs(
+    outputs: Iterable[tuple[str, str | os.PathLike | None]],
+    inputs: Iterable[str | os.PathLike | None],
+    *,
+    overwrite: bool = True,
+) -> None:
+    """Check every output of a command before the first is written: each writable, none an input, no two alike.
+
+    Args:
+        outputs: ``(option, path)`` pairs such as ``("--plot", "loss.png")``; a None path is skipped.
+        inputs: every file the command reads (images, kernel files, references); None is skipped.
+        overwrite: see :func:`check_output`.
+
+    Raises:
+        InputError: an output that is an input, two outputs with one path, or see :func:`check_output`.
+
+    >>> check_outputs([("--output", "k.json"), ("--plot", "loss.png")], ["in.png"])
+    """
+    read = [p for p in inputs if p is not None]
+    seen: dict[str, str] = {}
+    for what, path in outputs:
+        if path is None or str(path) == "-":
+            continue
+        key = os.path.realpath(path)
+        if key in seen:
+            raise InputError(f"{seen[key]} and {what} both name {str(path)!r}; give them different paths")
+        seen[key] = what
+        check_not_input(path, read)
+        check_output(path, overwrite=overwrite)
 
 
 def write_bytes(path: str | os.PathLike, data: bytes) -> None:
@@ -161,19 +285,29 @@ def make_output_dir(path: str | os.PathLike) -> Path:
     >>> make_output_dir(d).is_dir()
     True
     """
-    p = Path(path)
+    p = check_output_dir(path)
     if p.is_dir():
         return p
+    try:
+        p.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        raise OutputError(f"Cannot create the output directory {str(p)!r}: {_reason(e)}") from None
+    return p
+
+
+def check_output_dir(path: str | os.PathLike) -> Path:
+    """An output directory that exists or can be made: no part of it is a file. Nothing is created.
+
+    Raises:
+        OutputError: ``path`` or one of its parents is a file.
+    """
+    p = Path(path)
     for part in (p, *p.parents):
         if part.exists() or part.is_symlink():
             if not part.is_dir():
                 what = "is a file" if part == p else f"is inside {str(part)!r}, which is a file"
                 raise OutputError(f"Cannot use {str(p)!r} as the output directory: it {what}. Choose another --output")
             break
-    try:
-        p.mkdir(parents=True, exist_ok=True)
-    except OSError as e:
-        raise OutputError(f"Cannot create the output directory {str(p)!r}: {_reason(e)}") from None
     return p
 
 

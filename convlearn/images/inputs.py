@@ -11,19 +11,29 @@ from __future__ import annotations
 import glob
 import os
 import re
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from convlearn.errors import InputError, invalid_choice
 from convlearn.images.encode import IMAGE_SUFFIXES, OUTPUT_FORMATS
-from convlearn.images.files import check_not_input, make_output_dir
+from convlearn.images.files import check_not_input, check_output, check_output_dir, make_output_dir
 from convlearn.images.stdio import STDIO
 
-__all__ = ["INPUT_SUFFIXES", "Source", "collect_inputs", "plan_outputs"]
+__all__ = [
+    "INPUT_SUFFIXES",
+    "OUTPUT_SUFFIXES",
+    "Source",
+    "check_image_suffix",
+    "collect_inputs",
+    "make_output_dirs",
+    "plan_outputs",
+]
 
 #: Files picked up from a directory (a file named on the command line is read whatever its suffix).
 INPUT_SUFFIXES = (*IMAGE_SUFFIXES, ".npy")
+#: The suffixes an image output may have (its format), as ``encode_image`` writes them.
+OUTPUT_SUFFIXES = (*IMAGE_SUFFIXES, ".npy")
 #: The characters that make a spec a glob.
 _MAGIC = re.compile(r"[*?[]")
 
@@ -34,18 +44,54 @@ class Source:
 
     path: str  # as given or found; "-" is stdin
     name: Path  # e.g. "a.png", or "sub/a.png" under a directory read with --recursive
+    expanded: bool = False  # found in a directory or by a glob: its output goes in an --output directory
+
+
+def _walk(directory: Path, recursive: bool) -> Iterator[Path]:
+    """Every file under ``directory`` (one level without ``recursive``), hidden ones left out.
+
+    Symlinks to directories are not followed, so a link loop cannot make the walk endless.
+    """
+    for top, dirs, files in os.walk(directory, followlinks=False):
+        dirs[:] = sorted(d for d in dirs if not d.startswith(".")) if recursive else []
+        yield from (Path(top) / f for f in sorted(files) if not f.startswith("."))
 
 
 def _files_in(directory: Path, recursive: bool) -> list[Path]:
-    found = directory.rglob("*") if recursive else directory.iterdir()
-    keep = []
-    for f in found:
-        rel = f.relative_to(directory)
-        if any(part.startswith(".") for part in rel.parts):  # hidden files and folders, e.g. .git
-            continue
-        if f.suffix.lower() in INPUT_SUFFIXES and f.is_file():
-            keep.append(f)
-    return sorted(keep)
+    return sorted(f for f in _walk(directory, recursive) if f.suffix.lower() in INPUT_SUFFIXES and f.is_file())
+
+
+def _part_regex(part: str) -> str:
+    """One folder level of a glob as a regex: ``*`` and ``?`` stay inside the level, ``[...]`` is a class."""
+    out, i = [], 0
+    while i < len(part):
+        c, close = part[i], part.find("]", i + 2)
+        if c == "*":
+            out.append("[^/]*")
+        elif c == "?":
+            out.append("[^/]")
+        elif c == "[" and close != -1:
+            body = part[i + 1 : close]
+            out.append("[" + ("^" + body[1:] if body.startswith("!") else body).replace("\\", "\\\\") + "]")
+            i = close
+        else:
+            out.append(re.escape(c))
+        i += 1
+    return "".join(out)
+
+
+def _glob(pattern: str, recursive: bool) -> list[Path]:
+    """The files a glob matches; ``**`` (with ``recursive``) spans folders without following directory symlinks."""
+    if not (recursive and "**" in pattern):
+        return [Path(m) for m in sorted(glob.glob(pattern)) if Path(m).is_file()]
+    root = _glob_root(pattern)
+    parts = Path(pattern).parts[len(root.parts) if str(root) != "." else 0 :]
+    pieces = ["(?:[^/]+/)*" if p == "**" else _part_regex(p) + "/" for p in parts]
+    text = "".join(pieces)
+    text = text + "[^/]+" if parts[-1] == "**" else text[:-1]
+    regex = re.compile(text + r"\Z", re.S)
+    found = [f for f in _walk(root, recursive=True) if regex.match(Path(os.path.relpath(f, root)).as_posix())]
+    return sorted(Path(os.path.normpath(f)) for f in found if f.is_file())
 
 
 def _glob_root(pattern: str) -> Path:
@@ -96,14 +142,13 @@ def collect_inputs(specs: Sequence[str | os.PathLike], *, recursive: bool = Fals
             if not files:
                 hint = "" if recursive else " (add --recursive to look in its subdirectories)"
                 raise InputError(f"No images ({', '.join(INPUT_SUFFIXES)}) in directory {spec!r}{hint}")
-            sources += [Source(str(f), f.relative_to(p)) for f in files]
+            sources += [Source(str(f), f.relative_to(p), expanded=True) for f in files]
         elif not p.exists() and _MAGIC.search(spec):
             root = _glob_root(spec)
-            matches = sorted(glob.glob(spec, recursive=recursive))
-            files = [Path(m) for m in matches if Path(m).is_file()]
+            files = _glob(spec, recursive)
             if not files:
                 raise InputError(f"No files match {spec!r}")
-            sources += [Source(str(f), Path(os.path.relpath(f, root))) for f in files]
+            sources += [Source(str(f), Path(os.path.relpath(f, root)), expanded=True) for f in files]
         else:
             sources.append(Source(spec, Path(p.name)))
     unique: dict[str, Source] = {}
@@ -121,6 +166,8 @@ def plan_outputs(
     default_tag: str | None = None,
     as_directory: bool | None = None,
     what: str = "--output",
+    overwrite: bool = False,
+    create: bool = True,
 ) -> list[str | None]:
     """Name the output of every input.
 
@@ -129,29 +176,35 @@ def plan_outputs(
         output: ``-`` (stdout, one input only), a file (one input), or a
             directory, which keeps each input's name with the ``fmt`` suffix.
             None: ``STEM_TAG.FMT`` in the current directory when ``default_tag``
-            is given, else no output.
+            is given (``stdin_TAG.FMT`` for stdin), else no output.
         fmt: one of :data:`~convlearn.images.OUTPUT_FORMATS`.
         default_tag: see ``output``.
         as_directory: force ``output`` to be read as a directory (True) or a
             file (False); None decides: a directory when it is one already, ends
-            with a separator, or there are several inputs.
+            with a separator, there are several inputs, or an input was a
+            directory or a glob.
         what: the option's name, for messages.
+        overwrite: let the ``STEM_TAG.FMT`` names replace existing files
+            (an ``output`` given by name always may, unless read-only).
+        create: make the output directories now; False leaves that to
+            :func:`make_output_dirs`, once every other output is checked too.
 
     Returns:
-        One path (or ``-``, or None) per source. Directories are created.
+        One path (or ``-``, or None) per source.
 
     Raises:
         InputError: ``-`` or a file for several inputs, two inputs with one
-            output, or an output that is one of the inputs.
+            output, an output that is one of the inputs, an existing file under
+            a ``STEM_TAG`` name without ``overwrite``, a read-only output.
     """
     if fmt not in OUTPUT_FORMATS:
         raise invalid_choice("format", fmt, OUTPUT_FORMATS)
-    n = len(sources)
+    n, directory = len(sources), False
     if output is None:
         if default_tag is None:
             return [None] * n
         tag = re.sub(r"[^A-Za-z0-9_.-]+", "_", default_tag).strip("_.") or "out"
-        targets = [f"{s.name.stem}_{tag}.{fmt}" if s.path != STDIO else STDIO for s in sources]
+        targets = [f"{s.name.stem}_{tag}.{fmt}" for s in sources]
     elif str(output) == STDIO:
         if n > 1:
             raise InputError(f"{what} - writes one image to stdout, but there are {n} inputs. Give a directory")
@@ -160,7 +213,11 @@ def plan_outputs(
         out = Path(output)
         directory = as_directory
         if directory is None:
-            directory = out.is_dir() or str(output).endswith(("/", os.sep)) or n > 1
+            many = n > 1 or any(s.expanded for s in sources)
+            directory = out.is_dir() or str(output).endswith(("/", os.sep)) or many
+        if directory and out.exists() and not out.is_dir():
+            why = f"there are {n} inputs" if n > 1 else "the input is a directory or a glob"
+            raise InputError(f"{what} {str(output)!r} is a file, but {why}. Give a directory")
         if directory:
             targets = _targets_in(out, sources, fmt)
         elif n > 1:
@@ -173,16 +230,39 @@ def plan_outputs(
         else:
             targets = [str(out)]
     _check_targets(sources, targets)
+    for t in targets:
+        if t not in (None, STDIO):
+            check_image_suffix(t)
+            check_output(t, overwrite=overwrite or output is not None, directory_made=bool(directory))
+    if create:
+        make_output_dirs(targets)
     return targets
 
 
 def _targets_in(directory: Path, sources: Sequence[Source], fmt: str) -> list[str]:
-    """Each input's name with the ``fmt`` suffix inside ``directory``, which is created with its subfolders."""
-    make_output_dir(directory)
+    """Each input's name with the ``fmt`` suffix inside ``directory`` (checked, not yet created)."""
     targets = [str(directory / s.name.with_suffix(f".{fmt}")) for s in sources]
-    for sub in sorted({Path(t).parent for t in targets} - {directory}):  # --recursive keeps subfolders
-        make_output_dir(sub)
+    for sub in sorted({Path(t).parent for t in targets}):  # --recursive keeps subfolders
+        check_output_dir(sub)
     return targets
+
+
+def check_image_suffix(path: str | os.PathLike) -> None:
+    """Refuse an image output whose suffix names no format convlearn writes (``-`` is stdout: fine).
+
+    >>> check_image_suffix("out.png")
+    """
+    p = Path(path)
+    if str(p) == STDIO or p.suffix.lower() in OUTPUT_SUFFIXES:
+        return
+    raise InputError(f"Unknown output type {p.suffix or '(none)'!r} for {str(p)!r}. Use .png, .tif, .npy, .jpg or .bmp")
+
+
+def make_output_dirs(targets: Sequence[str | None]) -> None:
+    """Create the directories the planned outputs go in (after every output was checked)."""
+    for d in sorted({Path(t).parent for t in targets if t not in (None, STDIO)}):
+        if str(d) and not d.is_dir():
+            make_output_dir(d)
 
 
 def _file_id(path: str) -> tuple[int, int] | None:

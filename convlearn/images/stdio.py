@@ -15,6 +15,7 @@ from convlearn.errors import ImageReadError, OutputError, invalid_choice
 from convlearn.images.decode import DEFAULT_MAX_PIXELS, decode_image, read_image
 from convlearn.images.encode import OUTPUT_FORMATS, PNG_COMPRESSION, encode_image
 from convlearn.images.files import write_bytes
+from convlearn.images.formats import read_capped, read_limit
 
 __all__ = ["STDIO", "encode_output", "read_input", "write_encoded", "write_output"]
 
@@ -27,20 +28,24 @@ def read_input(
     *,
     channels: str = "luma",
     max_pixels: int | None = DEFAULT_MAX_PIXELS,
+    exif_orientation: bool = True,
 ) -> np.ndarray:
     """:func:`~convlearn.images.read_image`, or the bytes of stdin when ``source`` is ``-``.
+
+    stdin is read up to :func:`~convlearn.images.formats.read_limit` bytes, so an endless pipe is refused.
 
     Returns:
         float32 array, :math:`(H, W)` for luma, :math:`(H, W, 3)` for each.
     """
+    options = {"channels": channels, "max_pixels": max_pixels, "exif_orientation": exif_orientation}
     if str(source) != STDIO:
-        return read_image(source, channels=channels, max_pixels=max_pixels)
+        return read_image(source, **options)
     stream = getattr(sys.stdin, "buffer", sys.stdin)
     try:
-        data = stream.read()
+        data = read_capped(stream, read_limit(max_pixels), "<stdin>")
     except OSError as e:
         raise ImageReadError(f"stdin cannot be read: {e.strerror or e}") from None
-    return decode_image(data, "<stdin>", channels=channels, max_pixels=max_pixels)
+    return decode_image(data, "<stdin>", **options)
 
 
 def write_output(

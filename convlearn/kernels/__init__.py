@@ -22,7 +22,7 @@ from convlearn.kernels.export import (
 )
 from convlearn.kernels.kernel import MAX_KERNEL_SIDE, Kernel
 from convlearn.kernels.kernel_file import format_kernel_file, kernel_to_json, load_kernel_file
-from convlearn.kernels.spec import parse_kernel, parse_matrix
+from convlearn.kernels.spec import kernel_file_of, parse_kernel, parse_matrix
 from convlearn.kernels.table import (
     KERNELS,
     KernelInfo,
@@ -50,6 +50,7 @@ __all__ = [
     "gaussian_kernel",
     "gradient_pair",
     "imagemagick_kernel",
+    "kernel_file_of",
     "kernel_to_json",
     "list_builtins",
     "load_kernel_file",

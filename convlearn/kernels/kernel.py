@@ -14,7 +14,7 @@ import numpy as np
 
 from convlearn.errors import KernelSpecError
 
-__all__ = ["COLOUR_PLANES", "MAX_KERNEL_SIDE", "Kernel", "check_weight"]
+__all__ = ["COLOUR_PLANES", "MAX_KERNEL_SIDE", "Kernel", "check_weight", "shown"]
 
 #: Largest kernel side accepted from a spec; far beyond any sensible filter, it
 #: stops a typo such as ``box:100000`` from allocating gigabytes.
@@ -23,6 +23,20 @@ MAX_KERNEL_SIDE = 1025
 #: ``each`` one (h, w) plane per channel (R->R, G->G, B->B); ``full`` one per
 #: (output, input) channel pair, as ``nn.Conv2d(3, 3)``'s weight.
 COLOUR_PLANES = {"each": (3,), "full": (3, 3)}
+#: Largest magnitude a weight may have: the float32 the filters compute in, over the
+#: largest kernel (so a sum of weight x value on an image in [0, 1] stays finite).
+MAX_WEIGHT = float(np.finfo(np.float32).max) / MAX_KERNEL_SIDE**2
+#: Longest spec quoted whole in a message; a longer one is cut, with its length.
+_SHOWN = 60
+
+
+def shown(text: str) -> str:
+    """``repr(text)`` for messages, cut to :data:`_SHOWN` characters with its length when longer.
+
+    >>> shown("1,-1"), shown("1," * 100)[-22:]
+    ("'1,-1'", "...' (200 characters)")
+    """
+    return repr(text) if len(text) <= _SHOWN else f"{text[:_SHOWN]!r}... ({len(text)} characters)"
 
 
 @dataclass(frozen=True)
@@ -80,6 +94,8 @@ def check_weight(weight: np.ndarray, spec: str, colour: bool = False) -> np.ndar
     """``weight`` itself, once it is a non-empty, finite 2-D matrix no side of which exceeds :data:`MAX_KERNEL_SIDE`.
 
     With ``colour``, a (3, h, w) or (3, 3, h, w) weight (see :data:`COLOUR_PLANES`) passes too.
+    Its values must also fit float32, the type the filters compute in: no
+    magnitude above :data:`MAX_WEIGHT` (about 3.2e32), checked on the float32 cast.
 
     Raises:
         KernelSpecError: naming ``spec``, the text the weight came from.
@@ -88,11 +104,19 @@ def check_weight(weight: np.ndarray, spec: str, colour: bool = False) -> np.ndar
     shaped = weight.ndim == 2 or (colour and planes in COLOUR_PLANES.values())
     if not shaped or weight.size == 0:
         expected = "a non-empty 2-D matrix" + (", (3, h, w) or (3, 3, h, w) array" if colour else "")
-        raise KernelSpecError(f"Kernel {spec!r} must be {expected}, got shape {weight.shape}")
+        raise KernelSpecError(f"Kernel {shown(spec)} must be {expected}, got shape {weight.shape}")
     if max(weight.shape[-2:]) > MAX_KERNEL_SIDE:
         raise KernelSpecError(
-            f"Kernel {spec!r} is {weight.shape[-2]}x{weight.shape[-1]}; the largest side allowed is {MAX_KERNEL_SIDE}"
+            f"Kernel {shown(spec)} is {weight.shape[-2]}x{weight.shape[-1]}; "
+            f"the largest side allowed is {MAX_KERNEL_SIDE}"
         )
     if not np.isfinite(weight).all():
-        raise KernelSpecError(f"Kernel {spec!r} contains NaN or inf; every value must be finite")
+        raise KernelSpecError(f"Kernel {shown(spec)} contains NaN or inf; every value must be finite")
+    with np.errstate(over="ignore"):
+        cast = weight.astype(np.float32)
+    if not np.isfinite(cast).all() or np.abs(cast).max() > MAX_WEIGHT:
+        raise KernelSpecError(
+            f"Kernel {shown(spec)} has a value of magnitude {np.abs(weight).max():.3g}; "
+            f"the largest allowed is {MAX_WEIGHT:.3g} (float32, which the filters compute in)"
+        )
     return weight

@@ -27,7 +27,7 @@ from pathlib import Path
 import numpy as np
 
 from convlearn.errors import KernelSpecError, invalid_choice
-from convlearn.kernels.kernel import Kernel, check_weight
+from convlearn.kernels.kernel import MAX_KERNEL_SIDE, Kernel, check_weight
 from convlearn.kernels.numbers import py_literal, round_value
 
 __all__ = ["KERNEL_FILE_SUFFIXES", "LAYOUTS", "format_kernel_file", "kernel_to_json", "load_kernel_file"]
@@ -38,12 +38,35 @@ KERNEL_FILE_SUFFIXES = (".json", ".npy")
 LAYOUTS = ("indented", "rows")
 #: The keys a kernel file gives a meaning to; any others are kept as metadata.
 _KERNEL_KEYS = {"kernel", "bias", "anchor"}
+#: Largest kernel file read: the largest kernel, MAX_KERNEL_SIDE squared values, at 32 characters each.
+MAX_KERNEL_FILE_BYTES = 32 * MAX_KERNEL_SIDE**2 + 65536
+#: Largest bias: float32's, the type the filters compute in.
+_MAX_BIAS = float(np.finfo(np.float32).max)
+
+
+def _check_npy_header(p: Path) -> None:
+    """Refuse a .npy whose header claims more values than a kernel has, or than the file holds (before loading)."""
+    with p.open("rb") as f:
+        fmt = np.lib.format
+        major, _ = fmt.read_magic(f)
+        shape, _, dtype = (fmt.read_array_header_1_0 if major == 1 else fmt.read_array_header_2_0)(f)
+        data_bytes = p.stat().st_size - f.tell()
+    if any(side > MAX_KERNEL_SIDE for side in shape):
+        raise KernelSpecError(
+            f"Kernel file {str(p)!r} holds an array of shape {shape}; the largest side allowed is {MAX_KERNEL_SIDE}"
+        )
+    if dtype.kind in "biuf" and math.prod(shape) * dtype.itemsize > data_bytes:
+        raise KernelSpecError(
+            f"Kernel file {str(p)!r} is damaged or truncated: its header claims shape {shape}, "
+            f"but the file holds {data_bytes} bytes of data"
+        )
 
 
 def _read_npy(p: Path) -> np.ndarray:
     try:
+        _check_npy_header(p)
         weight = np.load(p, allow_pickle=False)
-    except (ValueError, OSError, EOFError, SyntaxError, tokenize.TokenError) as e:  # a damaged header
+    except (ValueError, EOFError, SyntaxError, tokenize.TokenError) as e:  # a damaged header
         raise KernelSpecError(f"Kernel file {str(p)!r} is not a plain numeric .npy array ({e})") from None
     if weight.dtype.kind not in "biuf":
         raise KernelSpecError(f"Kernel file {str(p)!r} has dtype {weight.dtype}; a numeric array is needed")
@@ -80,23 +103,35 @@ def _check_bias(bias: object, weight: np.ndarray, p: Path) -> float | tuple[floa
                 f'Kernel file {str(p)!r}: "bias" must be a number, null or a list of {weight.shape[0]} numbers '
                 "(one per output channel)"
             )
-        values = tuple(float(v) for v in bias)
+        values = tuple(bias)
     elif bias is None or _is_number(bias):
         values = bias
     else:
         raise KernelSpecError(f'Kernel file {str(p)!r}: "bias" must be a number or null')
-    finite = values is None or all(math.isfinite(v) for v in (values if isinstance(values, tuple) else (values,)))
-    if not finite:
-        raise KernelSpecError(f"Kernel file {str(p)!r}: bias must be finite")
+    try:
+        numbers = () if values is None else [float(v) for v in (values if isinstance(values, tuple) else (values,))]
+    except OverflowError:  # an integer too large for a float
+        numbers = [math.inf]
+    if not all(math.isfinite(v) and abs(v) <= _MAX_BIAS for v in numbers):
+        raise KernelSpecError(f"Kernel file {str(p)!r}: bias must be finite, of magnitude at most {_MAX_BIAS:.3g}")
     return values
 
 
 def _read_json(p: Path) -> tuple[np.ndarray, float | None, object, dict]:
     """``(weight, bias, anchor as written, meta)`` of a JSON kernel file; the anchor is checked later."""
+    if p.stat().st_size > MAX_KERNEL_FILE_BYTES:
+        raise KernelSpecError(
+            f"Kernel file {str(p)!r} is {p.stat().st_size} bytes, more than a {MAX_KERNEL_SIDE}x{MAX_KERNEL_SIDE} "
+            "kernel needs; it is not a kernel file"
+        )
     try:
         data = json.loads(p.read_text(encoding="utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError) as e:
         raise KernelSpecError(f"Kernel file {str(p)!r} is not valid JSON ({e})") from None
+    except RecursionError:
+        raise KernelSpecError(f"Kernel file {str(p)!r} nests its JSON too deeply; a kernel is a list of rows") from None
+    except ValueError as e:  # an integer literal longer than Python converts
+        raise KernelSpecError(f"Kernel file {str(p)!r} holds a number out of range ({e})") from None
     rows, bias, anchor, meta = data, None, None, {}
     if isinstance(data, dict):
         if "kernel" not in data:
@@ -109,6 +144,8 @@ def _read_json(p: Path) -> tuple[np.ndarray, float | None, object, dict]:
         weight = np.array(rows, dtype=np.float64)
     except ValueError:  # planes of different shapes
         weight = np.empty(0)
+    except OverflowError:  # an integer too large for a float
+        raise KernelSpecError(f"Kernel file {str(p)!r} holds a number too large for a float") from None
     if weight.dtype == object or weight.ndim < 2 or (weight.ndim == 2 and len({len(r) for r in rows}) != 1):
         raise KernelSpecError(f"Kernel file {str(p)!r}: ragged rows; every row needs the same count")
     return weight, _check_bias(bias, weight, p), anchor, meta
@@ -122,6 +159,15 @@ def _check_anchor(anchor: object, shape: tuple[int, int], p: Path) -> tuple[int,
     if not ok or not (0 <= anchor[0] < h and 0 <= anchor[1] < w):
         raise KernelSpecError(f'Kernel file {str(p)!r}: "anchor" must be [row, col] inside the {h}x{w} kernel')
     return anchor[0], anchor[1]
+
+
+def _not_a_file(p: Path) -> str:
+    """What is at ``p`` instead of a regular file, in words."""
+    if p.is_dir():
+        return "is a directory"
+    if not p.exists():
+        return "is a broken symlink" if p.is_symlink() else "does not exist"
+    return "is not a regular file (a FIFO, a device or a socket); give a .json or .npy file"
 
 
 def load_kernel_file(path: str | os.PathLike) -> Kernel:
@@ -143,18 +189,22 @@ def load_kernel_file(path: str | os.PathLike) -> Kernel:
     """
     p = Path(path)
     suffix = p.suffix.lower()
+    if p.exists() and not p.is_file():  # a folder, a FIFO, a device: say so whatever its name
+        raise KernelSpecError(f"Kernel file {str(p)!r} {_not_a_file(p)}")
     if suffix not in KERNEL_FILE_SUFFIXES:
         raise KernelSpecError(
             f"Kernel file {str(p)!r} has an unsupported type {suffix or '(none)'!r}. "
             "Use .json or .npy; convlearn never loads pickles"
         )
     if not p.is_file():
-        what = "is a directory" if p.is_dir() else "does not exist"
-        raise KernelSpecError(f"Kernel file {str(p)!r} {what}")
-    if suffix == ".npy":
-        weight, bias, anchor, meta = _read_npy(p), None, None, {}
-    else:
-        weight, bias, anchor, meta = _read_json(p)
+        raise KernelSpecError(f"Kernel file {str(p)!r} {_not_a_file(p)}")
+    try:
+        if suffix == ".npy":
+            weight, bias, anchor, meta = _read_npy(p), None, None, {}
+        else:
+            weight, bias, anchor, meta = _read_json(p)
+    except OSError as e:
+        raise KernelSpecError(f"Kernel file {str(p)!r} cannot be read: {e.strerror or e}") from None
     weight = check_weight(weight, str(p), colour=True)
     anchor = _check_anchor(anchor, weight.shape[-2:], p)
     return Kernel(weight, bias if bias is None or isinstance(bias, tuple) else float(bias), str(p), anchor, meta)

@@ -65,7 +65,7 @@ def _size_arg(params: list[float], default: int, max_params: int) -> int:
     if len(params) > max_params:
         raise ValueError(f"takes at most {max_params} parameters")
     size = params[0] if params else default
-    if size != int(size) or not 1 <= size <= MAX_KERNEL_SIDE:
+    if not math.isfinite(size) or size != int(size) or not 1 <= size <= MAX_KERNEL_SIDE:
         raise ValueError(f"size must be a whole number from 1 to {MAX_KERNEL_SIDE}")
     return int(size)
 
@@ -152,10 +152,17 @@ def _box(params: list[float]) -> np.ndarray:
     return np.full((n, n), 1.0 / (n * n))
 
 
+#: The sigmas a Gaussian or LoG takes (besides <= 0, OpenCV's default for the size): below
+#: the smallest the kernel is already a single 1 (its weights underflow to 0 one pixel
+#: away); above the largest, a flat box. Beyond them the arithmetic overflows.
+SIGMA_RANGE = (1e-3, 1e6)
+
+
 def _sigma_arg(params: list[float]) -> float:
     sigma = params[1] if len(params) > 1 else 0.0
-    if not math.isfinite(sigma):
-        raise ValueError("sigma must be finite")
+    lo, hi = SIGMA_RANGE
+    if not math.isfinite(sigma) or (sigma > 0 and not lo <= sigma <= hi):
+        raise ValueError(f"sigma must be <= 0 (OpenCV's default for the size) or from {lo:g} to {hi:g}")
     return sigma
 
 

@@ -206,13 +206,8 @@ def _read(path: str | os.PathLike, max_pixels: int | None, channels: str = "luma
     if channels == "luma":
         decoded = read_with_levels(path, max_pixels=max_pixels, dtype=np.float64)
         return decoded.values, decoded
+    # The decoder refuses a single-plane image when R, G and B are asked for.
     decoded = read_with_levels(path, channels="each", max_pixels=max_pixels, dtype=np.float64)
-    grey = decoded.values.ndim == 2 or (decoded.levels is not None and decoded.levels.ndim == 2)
-    if grey:
-        raise InputError(
-            f"{str(path)!r} has a single plane (greyscale), but --channels {channels} learns from RGB pairs; "
-            "give colour images, or use --channels luma"
-        )
     return np.ascontiguousarray(decoded.values.transpose(2, 0, 1)), decoded  # (3, H, W)
 
 

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field, replace
 import torch
 
 from convlearn.errors import InputError
-from convlearn.images import DEFAULT_MAX_PIXELS, check_not_input, write_text
+from convlearn.images import DEFAULT_MAX_PIXELS, check_outputs, image_size, write_text
 from convlearn.learn.closest import closest_builtin
 from convlearn.learn.colour import FULL_NEEDS_SIZE, check_channels, colour_support, learn_colour
 from convlearn.learn.fit import fit_pairs
@@ -23,7 +23,16 @@ from convlearn.learn.iterative import TrainingDiverged, TrainingInterrupted
 from convlearn.learn.pairs import Pair, PairFiles, find_pairs
 from convlearn.learn.problem import NOTEBOOK_SIZE, NOTEBOOK_SOLVER, notebook_pair
 from convlearn.learn.report import LearnResult, fit_notes, max_abs_difference
-from convlearn.learn.solvers import AUTO, LearnConfig, Solver, check_choices, check_config, check_size, check_steps
+from convlearn.learn.solvers import (
+    AUTO,
+    LearnConfig,
+    Solver,
+    check_choices,
+    check_config,
+    check_ranges,
+    check_size,
+    check_steps,
+)
 from convlearn.learn.support import find_support
 from convlearn.runtime import distributed
 
@@ -241,6 +250,7 @@ def run_learn(
     from convlearn.runtime import resolve_device
 
     spec = check_choices(solver, dtype)
+    check_ranges(seed=seed, epochs=epochs)
     if len(inputs) != len(targets):
         raise InputError(f"Got {len(inputs)} --input and {len(targets)} --target; give one target per input")
     paths = list(zip(inputs, targets, strict=True)) + (find_pairs(pairs_dir) if pairs_dir is not None else [])
@@ -248,7 +258,9 @@ def run_learn(
     ref = _reference(reference, size, channels)
     if ref is not None and size == AUTO:  # compare like with like: learn at the reference's size
         size = ref.shape
-    _check_outputs([output, *other_outputs], paths)
+    _check_outputs(output, other_outputs, paths, reference)
+    if size != AUTO:
+        _check_kernel_fits(size, paths)
     pairs = PairFiles(paths, keep_saturated=keep_saturated, max_pixels=max_pixels, channels=channels) if paths else None
     dev = resolve_device(device)
     config = LearnConfig(kernel_size=size, epochs=epochs, lr=lr, bias=bias, seed=seed, device=device, solver=solver)
@@ -266,11 +278,23 @@ def run_learn(
         raise saver.stopped(e) from None
 
 
-def _check_outputs(outputs: Sequence[str | os.PathLike | None], paths: list[tuple]) -> None:
-    """Refuse an output that names one of the pairs' files."""
-    for path in outputs:
-        if path is not None:
-            check_not_input(path, [p for pair in paths for p in pair])
+def _check_outputs(
+    output: str | os.PathLike | None, others: Sequence[str | os.PathLike], paths: list[tuple], reference: str | None
+) -> None:
+    """Every output checked before the first is written: writable, not alike, none a pair's file or the reference."""
+    from convlearn.kernels import kernel_file_of
+
+    read = [p for pair in paths for p in pair] + [None if reference is None else kernel_file_of(reference)]
+    check_outputs([("--output", output), *(("--plot", o) for o in others)], read)
+
+
+def _check_kernel_fits(size: tuple[int, int], paths: list[tuple]) -> None:
+    """Refuse a kernel larger than an input image, from the images' headers, before any memory is set aside for it."""
+    h, w = size
+    sizes = [image_size(x) for x, _ in paths] if paths else [tuple(notebook_pair().input.shape)]
+    for found, (x, _) in zip(sizes, paths or [("synth:stripes", None)], strict=True):
+        if found is not None and (h > found[0] or w > found[1]):
+            raise InputError(f"Kernel {h}x{w} is larger than the input image {found[0]}x{found[1]} ({x})")
 
 
 def _kernel_size(value: str | tuple[int, int]) -> tuple[int, int] | str:

@@ -266,10 +266,36 @@ def check_steps(epochs: int | None, lr: float | None) -> None:
     Raises:
         InputError: negative epochs, or a step that is not a positive number.
     """
+    check_ranges(lr=lr)
     if epochs is not None and epochs < 0:
         raise InputError(f"Invalid epochs {epochs}; it must be 0 or more")
     if lr is not None and not (math.isfinite(lr) and lr > 0):
         raise InputError(f"Invalid step {lr}; --lr must be a positive number")
+
+
+#: Largest --lr: float32's largest number, the dtype training may run in.
+MAX_LR = 3.4028234663852886e38
+#: The seeds torch.manual_seed takes: 64 bits, signed or unsigned.
+SEED_RANGE = (-(2**63), 2**64 - 1)
+#: Largest --epochs: far beyond any run, and what a C long holds.
+MAX_EPOCHS = 2**63 - 1
+
+
+def check_ranges(*, lr: float | None = None, seed: int | None = None, epochs: int | None = None) -> None:
+    """Numbers that torch cannot hold: a step beyond float32, a seed beyond 64 bits, epochs beyond a C long.
+
+    Raises:
+        InputError: naming the option and its range.
+
+    >>> check_ranges(lr=0.03, seed=0)
+    """
+    if lr is not None and math.isfinite(lr) and lr > MAX_LR:
+        raise InputError(f"Invalid --lr {lr:g}. Expected a positive number up to {MAX_LR:.4g} (float32's largest)")
+    lo, hi = SEED_RANGE
+    if seed is not None and not lo <= seed <= hi:
+        raise InputError(f"Invalid --seed {seed}. Expected a whole number from -2**63 to 2**64 - 1")
+    if epochs is not None and epochs > MAX_EPOCHS:
+        raise InputError(f"Invalid --epochs {epochs}. Expected at most 2**63 - 1")
 
 
 def check_config(cfg: LearnConfig) -> Solver:
@@ -280,6 +306,7 @@ def check_config(cfg: LearnConfig) -> Solver:
             negative epochs, or a step that is not a positive number.
     """
     solver = check_choices(cfg.solver, cfg.dtype)
+    check_ranges(seed=cfg.seed, epochs=cfg.epochs)
     check_size(cfg.kernel_size)
     check_steps(cfg.epochs, cfg.lr)
     return solver

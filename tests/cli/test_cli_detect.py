@@ -136,8 +136,10 @@ def test_print_colour_and_table(tmp_path):
     assert "┃" in result.stdout and "-1" in result.stdout
     result = _ok(["detect", SAMPLES / "noise.png", "--table", "-k", "box"])
     assert "top-left 16x16 of 94x94" in result.stdout
-    result = _ok(["detect", SAMPLES / "stripes.png", "--channels", "each", "--print"])
-    assert result.stdout.startswith("tensor([[[ 0.,  1.,  0.")  # (3, H, W), as torch shows images
+    result = _ok(["detect", SAMPLES / "colour.png", "--channels", "each", "--print"])
+    assert result.stdout.startswith("tensor([[[")  # (3, H, W), as torch shows images
+    grey = runner.invoke(app, ["detect", str(SAMPLES / "stripes.png"), "--channels", "each", "--print"])
+    assert grey.exit_code == 2 and "single-plane (grey) image" in grey.output
 
 
 def test_batch_with_one_broken_file_exit_1(tmp_path):

@@ -380,7 +380,7 @@ def test_colour_errors_through_the_console_script(tmp_path):
     Image.fromarray(np.zeros((48, 48), np.uint8)).save(grey)
     bad = run_cli("learn", "-i", str(grey), "-t", str(y), "--channels", "each")
     assert bad.returncode == 2
-    assert "has a single plane (greyscale), but --channels each learns from RGB pairs" in bad.stderr.decode()
+    assert "a single-plane (grey) image, but R, G and B planes were asked for" in bad.stderr.decode()
     k = tmp_path / "k.json"
     assert (
         run_cli("learn", "-i", str(x), "-t", str(y), "--channels", "each", "--solver", "lstsq", "-o", str(k)).returncode

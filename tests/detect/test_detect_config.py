@@ -54,13 +54,24 @@ def test_a_checked_config_checks_the_same_again():
         ("sobel-x", {}, "sobel-x"),
         ("sobel-x", {"magnitude": True, "threshold": "otsu"}, "sobel-x-mag-otsu"),
         ("gaussian:5,1.2", {"threshold": 0.5}, "gaussian-5-1.2-bin"),
-        ("1,-1", {}, "inline"),
-        ("3x3: 0 1 0 1 -4 1 0 1 0", {}, "magick"),
+        ("1,-1", {}, "inline-2769561d"),
+        ("3x3: 0 1 0 1 -4 1 0 1 0", {}, "magick-40fc598a"),
         ("edge", {"canny": (0.1, 0.3)}, "canny"),
     ],
 )
 def test_default_tag_says_what_was_computed(spec, settings, tag):
     assert default_tag(parse_kernel(spec), DetectConfig(**settings)) == tag
+
+
+def test_inline_and_magick_tags_tell_kernels_apart():
+    """Different kernels never share a default output name; the same kernel, however spelt, keeps one."""
+    tags = {default_tag(parse_kernel(spec), DetectConfig()) for spec in ["1,-1", "1,-2", "-1,1", "1;-1"]}
+    assert len(tags) == 4 and all(t.startswith("inline-") for t in tags)
+    assert default_tag(parse_kernel("1, -1"), DetectConfig()) == default_tag(parse_kernel("1 -1"), DetectConfig())
+    magick = {default_tag(parse_kernel(s), DetectConfig()) for s in ["3: 0 1 0 1 -4 1 0 1 0", "3: 0 1 0 1 -4 1 0 1 1"]}
+    assert len(magick) == 2
+    with_origin = default_tag(parse_kernel("3x3+0+0: 0 1 0 1 -4 1 0 1 0"), DetectConfig())
+    assert with_origin not in magick  # the anchor is part of the kernel
 
 
 def test_default_tag_of_a_kernel_file_is_its_stem(tmp_path):

@@ -129,10 +129,11 @@ def test_integer_range_of_wide_and_signed_types():
     ],
 )
 def test_levels_of_integer_pictures(levels, bounds):
-    decoded = decode_with_levels(_encoded(levels), channels="each")
+    channels = "each" if levels.ndim == 3 else "luma"  # a grey image refuses "each"
+    decoded = decode_with_levels(_encoded(levels), channels=channels)
     np.testing.assert_array_equal(decoded.levels, levels)
     assert decoded.bounds == bounds
-    np.testing.assert_array_equal(decoded.values, decode_image(_encoded(levels), channels="each"))
+    np.testing.assert_array_equal(decoded.values, decode_image(_encoded(levels), channels=channels))
 
 
 def test_levels_of_integer_npy_drop_alpha():

@@ -73,7 +73,8 @@ def test_default_names_are_tagged_and_safe():
     sources = [Source("in/a.jpg", Path("a.jpg")), Source("b.png", Path("b.png"))]
     assert plan_outputs(sources, None, fmt="npy", default_tag="box:3 / x") == ["a_box_3_x.npy", "b_box_3_x.npy"]
     assert plan_outputs(sources[:1], None, default_tag="..//..") == ["a_out.png"]
-    assert plan_outputs([Source("-", Path("stdin"))], None, default_tag="edge") == ["-"]
+    # stdin gets a file name too: with text on stdout (--json) the image must not go there
+    assert plan_outputs([Source("-", Path("stdin"))], None, default_tag="edge") == ["stdin_edge.png"]
 
 
 def test_a_trailing_separator_or_several_inputs_mean_a_directory(tmp_path):
