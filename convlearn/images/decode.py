@@ -128,6 +128,8 @@ def _pillow_levels(image: Image.Image) -> tuple[np.ndarray, int, tuple[int, int]
 
 
 def _from_pillow(image: Image.Image, name: str, channels: str, dtype, keep_levels: bool) -> Decoded:
+    if image.mode == "L" and channels == "luma" and not keep_levels:  # 8-bit grey: one table look-up per pixel
+        return Decoded(_grey_levels(np.dtype(dtype))[np.asarray(image)])
     if image.mode == "F":  # 32-bit float (TIFF): exact
         return Decoded(_exact_plane(np.asarray(image), name, channels, dtype))
     if image.mode == "1":  # bilevel: 0 or 1, not levels of an integer type
@@ -145,6 +147,24 @@ def _from_pillow(image: Image.Image, name: str, channels: str, dtype, keep_level
     if channels == "each":
         plane = np.repeat(plane[..., None], 3, axis=-1)
     return Decoded(plane.astype(dtype), levels, bounds)
+
+
+def _grey_levels(dtype: np.dtype) -> np.ndarray:
+    """The 256 values ``level / 255`` in ``dtype``, computed as the general path computes them (float64, then cast)."""
+    return (np.arange(256).astype(np.float64) / 255).astype(dtype)
+
+
+def _jpeg_luma(image: Image.Image, channels: str, keep_levels: bool) -> None:
+    """Have libjpeg decode a colour JPEG straight to its luma (Y) plane when luma is all that is wanted.
+
+    Y is the JFIF luma of the colours as encoded, ``0.299 R + 0.587 G + 0.114 B``
+    (BT.601), what ``cv2.imread(..., IMREAD_GRAYSCALE)`` reads, rounded to 8 bits.
+    It skips the YCbCr -> RGB step and its clipping, so it can differ from the
+    luma of the decoded RGB by a few levels where that step clips. Full size
+    only (no DCT scaling). Not for readers that keep the levels (``learn``).
+    """
+    if channels == "luma" and not keep_levels and image.format == "JPEG" and image.mode == "RGB":
+        image.draft("L", image.size)
 
 
 def _open(data: bytes, max_pixels: int | None) -> Image.Image:
@@ -174,6 +194,7 @@ def _decode(data: bytes, name: str, channels: str, max_pixels: int | None, dtype
         return decoded if keep_levels else Decoded(decoded.values)
     try:
         with _open(data, max_pixels) as image:
+            _jpeg_luma(image, channels, keep_levels)
             image.load()
             decoded = _from_pillow(image, name, channels, dtype, keep_levels)
     except (Image.DecompressionBombError, Image.DecompressionBombWarning):
