@@ -141,7 +141,12 @@ def _kept_components(cand: np.ndarray, seeds: np.ndarray, dtype: type = bool) ->
     lit = np.zeros(count + 1, dtype=dtype)
     lit[labels[seeds]] = 1  # components that hold a seed
     lit[0] = 0
-    return lit[labels]
+    if np.count_nonzero(cand) > cand.size // 8:
+        return np.take(lit, labels)
+    out = np.zeros(cand.shape, dtype=dtype)  # few candidates (a photo's edges): look up only theirs
+    where = np.flatnonzero(cand)
+    out.reshape(-1)[where] = lit[labels.reshape(-1)[where]]
+    return out
 
 
 def _hysteresis_label(cand: torch.Tensor, seeds: torch.Tensor) -> torch.Tensor:
