@@ -97,16 +97,38 @@ def _exact_plane(array: np.ndarray, name: str, channels: str, dtype=np.float32) 
     return out
 
 
-def _from_npy(data: bytes, name: str, channels: str, dtype) -> Decoded:
+def _from_npy(data: bytes | Path, name: str, channels: str, dtype) -> Decoded:
+    """A ``.npy`` array from its bytes, or memory-mapped from its file (read once, straight into ``dtype``)."""
     try:
-        array = np.load(_bytes_io.BytesIO(data), allow_pickle=False)
+        source = data if isinstance(data, Path) else _bytes_io.BytesIO(data)
+        array = np.load(source, mmap_mode="r" if isinstance(data, Path) else None, allow_pickle=False)
     except (ValueError, OSError, EOFError, SyntaxError, tokenize.TokenError) as e:  # a damaged header
         raise ImageReadError(f"{name}: not a readable numeric .npy array ({e})") from None
     values = _exact_plane(array, name, channels, dtype)
     bounds = integer_range(array.dtype)
     if bounds is None:
         return Decoded(values)
-    return Decoded(values, array[..., :3] if array.ndim == 3 else array, bounds)  # alpha is not part of the value
+    levels = np.array(array[..., :3] if array.ndim == 3 else array)  # alpha is not part of the value
+    return Decoded(values, levels, bounds)
+
+
+def _npy_file(path: str | os.PathLike) -> Path | None:
+    """The path when it names a ``.npy`` file (by its magic bytes), to be memory-mapped; else None."""
+    p = require_file(path)
+    try:
+        with p.open("rb") as f:
+            return p if f.read(6) == _NPY_MAGIC else None
+    except OSError:
+        return None  # the ordinary read says what is wrong
+
+
+def _read_npy(p: Path, channels: str, max_pixels: int | None, dtype, keep_levels: bool) -> Decoded:
+    """:func:`_decode` of a ``.npy`` file, memory-mapped: no copy of its bytes before the one into ``dtype``."""
+    if channels not in CHANNELS:
+        raise invalid_choice("channels", channels, CHANNELS)
+    decoded = _from_npy(p, str(p), channels, dtype)
+    _check_size(decoded.values, str(p), max_pixels)
+    return decoded if keep_levels else Decoded(decoded.values)
 
 
 def _pillow_levels(image: Image.Image) -> tuple[np.ndarray, int, tuple[int, int]]:
@@ -307,6 +329,9 @@ def read_image(
     >>> np.save(p, np.eye(2, dtype=np.float32)); read_image(p).tolist()
     [[1.0, 0.0], [0.0, 1.0]]
     """
+    npy = _npy_file(path)
+    if npy is not None:
+        return _read_npy(npy, channels, max_pixels, np.float32, keep_levels=False).values
     data, name = _read_bytes(path)
     return decode_image(data, name, channels=channels, max_pixels=max_pixels)
 
@@ -324,5 +349,8 @@ def read_with_levels(
     >>> np.save(p, np.array([[0, 9]], np.int8)); read_with_levels(p, dtype=np.float64).bounds
     (-128, 127)
     """
+    npy = _npy_file(path)
+    if npy is not None:
+        return _read_npy(npy, channels, max_pixels, dtype, keep_levels=True)
     data, name = _read_bytes(path)
     return decode_with_levels(data, name, channels=channels, max_pixels=max_pixels, dtype=dtype)
