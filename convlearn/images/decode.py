@@ -100,8 +100,13 @@ def _exact_plane(array: np.ndarray, name: str, channels: str, dtype=np.float32) 
 def _from_npy(data: bytes | Path, name: str, channels: str, dtype) -> Decoded:
     """A ``.npy`` array from its bytes, or memory-mapped from its file (read once, straight into ``dtype``)."""
     try:
-        source = data if isinstance(data, Path) else _bytes_io.BytesIO(data)
-        array = np.load(source, mmap_mode="r" if isinstance(data, Path) else None, allow_pickle=False)
+        if not isinstance(data, Path):
+            array = np.load(_bytes_io.BytesIO(data), allow_pickle=False)
+        else:
+            try:
+                array = np.load(data, mmap_mode="r", allow_pickle=False)
+            except ValueError:  # objects, a short file: the plain read says why, in numpy's usual words
+                array = np.load(data, allow_pickle=False)
     except (ValueError, OSError, EOFError, SyntaxError, tokenize.TokenError) as e:  # a damaged header
         raise ImageReadError(f"{name}: not a readable numeric .npy array ({e})") from None
     values = _exact_plane(array, name, channels, dtype)
