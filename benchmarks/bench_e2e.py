@@ -113,14 +113,23 @@ def commands(task: str, src: Path, dst: Path, photos: list[Path]) -> dict[str, l
     return out
 
 
+#: Runs its arguments as a command and prints the command's peak RSS (KiB). The command
+#: must be forked from a small process: Linux starts a child's ``ru_maxrss`` at the
+#: resident size of the process it was forked from, so measured straight from this one
+#: (hundreds of MiB after making the photos) every command "peaked" at this process's size.
+_MAXRSS = (
+    "import resource, subprocess, sys; code = subprocess.call(sys.argv[1:], stdout=subprocess.DEVNULL); "
+    "print(code, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)"
+)
+
+
 def peak_rss(cmd: list[str]) -> float:
-    """Peak RSS in MiB of one subprocess, from the kernel's accounting of it (``wait4``'s ``ru_maxrss``)."""
-    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    _, status, usage = os.wait4(proc.pid, 0)
-    proc.returncode = os.waitstatus_to_exitcode(status)
-    if proc.returncode != 0:
-        raise RuntimeError(f"{cmd[:3]}... exited with {proc.returncode}")
-    return usage.ru_maxrss / 1024
+    """Peak RSS in MiB of one command, from the kernel's accounting of it (``ru_maxrss``)."""
+    out = subprocess.run([sys.executable, "-c", _MAXRSS, *cmd], capture_output=True, text=True, check=True)
+    code, kib = out.stdout.split()
+    if code != "0":
+        raise RuntimeError(f"{cmd[:3]}... exited with {code}: {out.stderr[-500:]}")
+    return int(kib) / 1024
 
 
 def memory_report(photo: Path, dst: Path) -> None:
