@@ -34,7 +34,7 @@ OnResult = Callable[[FileResult, torch.Tensor | None], None]
 #: Results encoding at once on their own threads, beyond those waiting to be written.
 ENCODERS = 2
 #: On the CPU, a batch holds at most this many values beyond its first image. Stacking is
-#: one more copy of every image (0.13 s per 12 MP photo on the 2-core sandbox) and buys
+#: one more copy of every image (about 0.1 s per 12 MP photo on the 2-core sandbox) and buys
 #: nothing for a large image, which the engines cut into cache-sized tiles anyway.
 CPU_BATCH_PIXELS = 1 << 20
 
