@@ -12,7 +12,9 @@ the ratio to the OpenCV script in the same run.
 - canny: ``convlearn detect DIR --canny 0.1,0.3 -o OUT``, against
   ``cv2.GaussianBlur`` and ``cv2.Canny(L2gradient=True)``.
 
-Also prints the peak memory (RSS) of one 12 MP ``detect``.
+Also prints convlearn's start-up (the same command on one tiny JPEG) and the
+per-photo time beyond it, and the peak memory (RSS) of one 12 MP ``detect`` per
+task against a process that only imports what the task needs.
 
 Run: ``python benchmarks/bench_e2e.py [--photos 6] [--repeats 3]`` (needs cv2).
 """
@@ -111,17 +113,49 @@ def commands(task: str, src: Path, dst: Path, photos: list[Path]) -> dict[str, l
     return out
 
 
-def peak_rss(photo: Path, dst: Path) -> tuple[float, float]:
-    """Peak RSS in MiB of one 12 MP detect, and of a process that only imports torch (the baseline)."""
+#: Runs its arguments as a command and prints the command's peak RSS (KiB). The command
+#: must be forked from a small process: Linux starts a child's ``ru_maxrss`` at the
+#: resident size of the process it was forked from, so measured straight from this one
+#: (hundreds of MiB after making the photos) every command "peaked" at this process's size.
+_MAXRSS = (
+    "import resource, subprocess, sys; code = subprocess.call(sys.argv[1:], stdout=subprocess.DEVNULL); "
+    "print(code, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)"
+)
 
-    def rss(cmd: list[str]) -> float:
-        proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        _, _status, usage = os.wait4(proc.pid, 0)
-        return usage.ru_maxrss / 1024
 
-    return rss([EXE, "detect", str(photo), "-k", "sobel-x", "-o", str(dst / "one.png")]), rss(
-        [sys.executable, "-c", "import torch"]
-    )
+def peak_rss(cmd: list[str]) -> float:
+    """Peak RSS in MiB of one command, from the kernel's accounting of it (``ru_maxrss``)."""
+    out = subprocess.run([sys.executable, "-c", _MAXRSS, *cmd], capture_output=True, text=True, check=True)
+    code, kib = out.stdout.split()
+    if code != "0":
+        raise RuntimeError(f"{cmd[:3]}... exited with {code}: {out.stderr[-500:]}")
+    return int(kib) / 1024
+
+
+def memory_report(photo: Path, dst: Path) -> None:
+    """Peak RSS of one 12 MP detect per task, against processes that only import what the task needs."""
+    image_mib = 4000 * 3000 * 4 / 2**20
+    bases = {
+        "sobel-x": ("torch", peak_rss([sys.executable, "-c", "import torch"])),
+        "canny": ("torch + scipy.ndimage", peak_rss([sys.executable, "-c", "import torch, scipy.ndimage"])),
+    }
+    for task, flags in (("sobel-x", ["-k", "sobel-x"]), ("canny", ["--canny", "0.1,0.3"])):
+        peak = peak_rss([EXE, "detect", str(photo), *flags, "-o", str(dst / f"one-{task}.png"), "-q"])
+        name, base = bases[task]
+        print(
+            f"peak RSS, one 12 MP detect ({task}): {peak:.0f} MiB; import {name} alone: {base:.0f} MiB; "
+            f"added {peak - base:.0f} MiB = {(peak - base) / image_mib:.1f} x the float32 image "
+            f"(goal: at most 6 x {image_mib:.0f} MiB)"
+        )
+
+
+def startup(src: Path, dst: Path, task: str, repeats: int) -> float:
+    """Median seconds of the convlearn command on a folder of one tiny JPEG: its start-up and exit."""
+    tiny = src.parent / "tiny"
+    tiny.mkdir(exist_ok=True)
+    make_photo(0, 64, 48).save(tiny / "tiny.jpg", quality=90)
+    cmd = commands(task, tiny, dst, [])["convlearn"][0]
+    return statistics.median(timed(cmd) for _ in range(repeats))
 
 
 def main() -> None:
@@ -154,12 +188,10 @@ def main() -> None:
             for name, ts in times.items():
                 med = statistics.median(ts)
                 print(f"{task:8s} {name:12s} {med:8.3f} {med / ref:9.2f}")
-        peak, base = peak_rss(photos[0], dst)
-        image_mib = 4000 * 3000 * 4 / 2**20
-        print(
-            f"peak RSS of one 12 MP detect: {peak:.0f} MiB; import torch alone: {base:.0f} MiB; "
-            f"goal: {base + 6 * image_mib:.0f} MiB (torch + 6 x {image_mib:.0f} MiB)"
-        )
+            start = startup(src, dst, task, args.repeats)
+            beyond = statistics.median(times["convlearn"]) - start / args.photos
+            print(f"{task:8s} convlearn's start-up {start:.2f} s; per photo beyond it {beyond:.3f} s")
+        memory_report(photos[0], dst)
 
 
 if __name__ == "__main__":

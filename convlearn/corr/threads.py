@@ -13,22 +13,28 @@ worker slowed by another process only makes the others take more tiles.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from queue import Empty, SimpleQueue
 from typing import TypeVar
 
 import torch
 
-__all__ = ["MIN_SHARED_TILE", "on_worker", "share", "worker_pool", "workers"]
+__all__ = ["INLINE_TAPS", "MIN_SHARED_TILE", "on_worker", "one_thread", "share", "worker_pool", "workers"]
 
 T = TypeVar("T")
 
 #: Tiles smaller than this (elements) are not worth a worker: one op on it costs
 #: about as much in overhead as in work (torch's own grain size is 2^15).
 MIN_SHARED_TILE = 1 << 16
+#: Work (output pixels times kernel taps) up to which a correlation runs in the calling
+#: thread, single-threaded: handing it to the workers costs more than it saves. On the
+#: 2-core sandbox a 3x3 kernel on 512² (2.4 M) took 0.30 ms so and 0.41 ms shared;
+#: on 1024² (9.4 M) about as long either way, so 2^23.
+INLINE_TAPS = 1 << 23
 _pool: dict[str, object] = {"executor": None, "pid": None, "workers": 0}
 _pool_lock = threading.Lock()
 
@@ -42,6 +48,17 @@ def _single_threaded() -> None:
     """Worker start-up: this thread's torch ops run on one thread."""
     torch.get_num_threads()  # torch sets each thread's count up lazily: let it happen now, not later
     torch.set_num_threads(1)  # this thread's OpenMP and MKL count (and the process default, restored below)
+
+
+@contextlib.contextmanager
+def one_thread() -> Iterator[None]:
+    """Run this thread's torch operations on one thread inside the block (the count restored after)."""
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)
 
 
 def worker_pool() -> ThreadPoolExecutor | None:

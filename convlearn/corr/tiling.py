@@ -155,6 +155,11 @@ def run_tiled(Xb: torch.Tensor, kernel_shape: tuple[int, int], tiling: Tiling, t
         tile_fn(x, out[imgs, r0:r1, c0:c1])  # (n, r, c)
 
     jobs = list(tiles(N, Ho, Wo, tiling))
+    if Xb.device.type == "cpu" and N * Ho * Wo * h * w <= threads.INLINE_TAPS:  # small: no hand-off
+        with threads.one_thread():
+            for job in jobs:
+                fill(*job)
+        return out
     shared = Xb.device.type == "cpu" and (len(jobs) > 1 or N * H * W >= threads.MIN_SHARED_TILE)
     pool = threads.worker_pool() if shared else None
     if pool is None:

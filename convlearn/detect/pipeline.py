@@ -114,7 +114,7 @@ def detect_planes(X: torch.Tensor, kernel: Kernel, config: DetectConfig | None =
     gx = gy = None
     if cfg.canny is not None:
         low, high = cfg.canny
-        parts = edges.canny_parts(X, low, high, cfg.sigma)
+        parts = edges.canny_parts(X, low, high, cfg.sigma, gradients=cfg.angle)
         Y, gx, gy = parts.edges, parts.gx, parts.gy
     elif cfg.magnitude:
         kx, ky = gradient_pair(kernel)

@@ -17,7 +17,6 @@ from convlearn.images.decode import (
     Decoded,
     decode_image,
     decode_with_levels,
-    image_size,
     integer_range,
     read_image,
     read_with_levels,
@@ -42,6 +41,7 @@ from convlearn.images.files import (
     write_bytes,
     write_text,
 )
+from convlearn.images.formats import image_size
 from convlearn.images.inputs import (
     INPUT_SUFFIXES,
     Source,

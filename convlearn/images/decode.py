@@ -32,13 +32,15 @@ from PIL import Image, UnidentifiedImageError
 
 from convlearn.errors import ImageReadError, invalid_choice
 from convlearn.images.formats import (
+    NPY_MAGIC,
     check_npy_header,
+    jpeg_luma,
     orientation,
+    pillow_levels,
     png16_colour,
     read_capped,
     read_limit,
     upright,
-    wide_integer_levels,
 )
 
 __all__ = [
@@ -48,7 +50,6 @@ __all__ = [
     "Decoded",
     "decode_image",
     "decode_with_levels",
-    "image_size",
     "integer_range",
     "read_image",
     "read_with_levels",
@@ -64,7 +65,8 @@ DEFAULT_MAX_PIXELS = Image.MAX_IMAGE_PIXELS
 #: Guards Pillow's global size limit while an image is opened (see _open).
 _PILLOW_LIMIT_LOCK = threading.Lock()
 #: The first bytes of every ``.npy`` file.
-_NPY_MAGIC = b"\x93NUMPY"
+#: Enough of a .npy file to hold its header (version 1's is at most 65,535 bytes; version 2's is seldom longer).
+_NPY_HEADER_BYTES = 1 << 17
 
 
 @dataclass(frozen=True)
@@ -122,30 +124,48 @@ def _one_plane(name: str) -> ImageReadError:
     )
 
 
-def _from_npy(data: bytes, name: str, channels: str, dtype, max_pixels: int | None) -> Decoded:
-    check_npy_header(data, name, max_pixels)
+def _from_npy(data: bytes | Path, name: str, channels: str, dtype, max_pixels: int | None) -> Decoded:
+    """A ``.npy`` array from its bytes, or memory-mapped from its file (read once, straight into ``dtype``)."""
     try:
-        array = np.load(_bytes_io.BytesIO(data), allow_pickle=False)
+        if not isinstance(data, Path):
+            check_npy_header(data, name, max_pixels)
+            array = np.load(_bytes_io.BytesIO(data), allow_pickle=False)
+        else:
+            with data.open("rb") as f:  # the header, checked before anything is mapped or read
+                check_npy_header(f.read(_NPY_HEADER_BYTES), name, max_pixels, size=data.stat().st_size)
+            try:
+                array = np.load(data, mmap_mode="r", allow_pickle=False)
+            except ValueError:  # objects, a short file: the plain read says why, in numpy's usual words
+                array = np.load(data, allow_pickle=False)
     except (ValueError, OSError, EOFError, SyntaxError, tokenize.TokenError) as e:  # a damaged header
         raise ImageReadError(f"{name}: not a readable numeric .npy array ({e})") from None
     values = _exact_plane(array, name, channels, dtype)
     bounds = integer_range(array.dtype)
     if bounds is None:
         return Decoded(values)
-    return Decoded(values, array[..., :3] if array.ndim == 3 else array, bounds)  # alpha is not part of the value
+    levels = np.array(array[..., :3] if array.ndim == 3 else array)  # alpha is not part of the value
+    return Decoded(values, levels, bounds)
 
 
-def _pillow_levels(image: Image.Image) -> tuple[np.ndarray, int, tuple[int, int]]:
-    """An integer image's stored levels, the level that means 1.0, and the type's range."""
-    mode = image.mode
-    if mode.startswith("I;16"):
-        return np.asarray(image), 65535, (0, 65535)
-    if mode == "I":
-        return wide_integer_levels(image)
-    if mode == "L":
-        return np.asarray(image), 255, (0, 255)
-    rgb = image.convert("RGB") if mode != "RGB" else image
-    return np.asarray(rgb), 255, (0, 255)  # (H, W, 3)
+def _npy_file(path: str | os.PathLike) -> Path | None:
+    """The path when it names a regular ``.npy`` file (by its magic bytes), to be memory-mapped; else None."""
+    p = require_file(path)
+    if not p.is_file():
+        return None  # a FIFO or a device: read as a stream, with its cap
+    try:
+        with p.open("rb") as f:
+            return p if f.read(6) == NPY_MAGIC else None
+    except OSError:
+        return None  # the ordinary read says what is wrong
+
+
+def _read_npy(p: Path, channels: str, max_pixels: int | None, dtype, keep_levels: bool) -> Decoded:
+    """:func:`_decode` of a ``.npy`` file, memory-mapped: no copy of its bytes before the one into ``dtype``."""
+    if channels not in CHANNELS:
+        raise invalid_choice("channels", channels, CHANNELS)
+    decoded = _from_npy(p, str(p), channels, dtype, max_pixels)
+    _check_size(decoded.values, str(p), max_pixels)
+    return decoded if keep_levels else Decoded(decoded.values)
 
 
 def _from_levels(levels: np.ndarray, top: int, bounds, name: str, channels: str, dtype, keep: bool) -> Decoded:
@@ -163,13 +183,17 @@ def _from_levels(levels: np.ndarray, top: int, bounds, name: str, channels: str,
 
 
 def _from_pillow(image: Image.Image, name: str, channels: str, dtype, keep_levels: bool) -> Decoded:
+    if image.mode == "L" and channels == "luma" and not keep_levels:
+        # 8-bit grey in one pass. level / 255 rounded once to float32 equals the float64
+        # quotient rounded to float32 (float64 has more than 2 * 24 + 2 bits: no double rounding).
+        return Decoded(np.divide(np.asarray(image), np.dtype(dtype).type(255), dtype=dtype))
     if image.mode == "F":  # 32-bit float (TIFF): exact
         return Decoded(_exact_plane(np.asarray(image), name, channels, dtype))
     if image.mode == "1":  # bilevel: 0 or 1, not levels of an integer type
         if channels == "each":
             raise _one_plane(name)
         return Decoded(np.asarray(image, dtype=np.float64).astype(dtype))
-    levels, top, bounds = _pillow_levels(image)
+    levels, top, bounds = pillow_levels(image)
     return _from_levels(levels, top, bounds, name, channels, dtype, keep_levels)
 
 
@@ -196,7 +220,7 @@ def _decode(
         raise invalid_choice("channels", channels, CHANNELS)
     if not data:
         raise ImageReadError(f"{name}: the file is empty")
-    if data[:6] == _NPY_MAGIC:
+    if data[:6] == NPY_MAGIC:
         decoded = _from_npy(data, name, channels, dtype, max_pixels)
         _check_size(decoded.values, name, max_pixels)
         return decoded if keep_levels else Decoded(decoded.values)
@@ -206,6 +230,7 @@ def _decode(
             if wide is not None:
                 decoded = _from_levels(wide, 65535, (0, 65535), name, channels, dtype, keep_levels)
             else:
+                jpeg_luma(image, channels, keep_levels)
                 image.load()
                 decoded = _from_pillow(image, name, channels, dtype, keep_levels)
             turn = orientation(image) if orient else 1
@@ -322,31 +347,6 @@ def _read_bytes(path: str | os.PathLike, max_pixels: int | None) -> tuple[bytes,
         raise ImageReadError(f"{str(p)!r} cannot be read: {e.strerror or e}") from None
 
 
-def image_size(path: str | os.PathLike) -> tuple[int, int] | None:
-    """``(H, W)`` from an image file's header alone (Pillow's lazy open, or the .npy header); None if unknown.
-
-    >>> import tempfile, os; p = os.path.join(tempfile.mkdtemp(), "x.npy")
-    >>> np.save(p, np.zeros((3, 5))); image_size(p)
-    (3, 5)
-    """
-    try:
-        with open(path, "rb") as f:
-            if f.read(6) == _NPY_MAGIC:
-                f.seek(0)
-                major, _ = np.lib.format.read_magic(f)
-                read = np.lib.format.read_array_header_1_0 if major == 1 else np.lib.format.read_array_header_2_0
-                shape = read(f)[0]
-                return (int(shape[0]), int(shape[1])) if len(shape) >= 2 else None
-            f.seek(0)
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")
-                with Image.open(f) as image:
-                    w, h = image.size
-                    return (w, h) if orientation(image) in (5, 6, 7, 8) else (h, w)
-    except Exception:  # unreadable here: the full read says why
-        return None
-
-
 def read_image(
     path: str | os.PathLike,
     *,
@@ -360,6 +360,9 @@ def read_image(
     >>> np.save(p, np.eye(2, dtype=np.float32)); read_image(p).tolist()
     [[1.0, 0.0], [0.0, 1.0]]
     """
+    npy = _npy_file(path)
+    if npy is not None:
+        return _read_npy(npy, channels, max_pixels, np.float32, keep_levels=False).values
     data, name = _read_bytes(path, max_pixels)
     return decode_image(data, name, channels=channels, max_pixels=max_pixels, exif_orientation=exif_orientation)
 
@@ -378,6 +381,9 @@ def read_with_levels(
     >>> np.save(p, np.array([[0, 9]], np.int8)); read_with_levels(p, dtype=np.float64).bounds
     (-128, 127)
     """
+    npy = _npy_file(path)
+    if npy is not None:
+        return _read_npy(npy, channels, max_pixels, dtype, keep_levels=True)
     data, name = _read_bytes(path, max_pixels)
     return decode_with_levels(
         data, name, channels=channels, max_pixels=max_pixels, dtype=dtype, exif_orientation=exif_orientation

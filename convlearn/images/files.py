@@ -137,8 +137,8 @@ def atomic_write(path: str | os.PathLike, mode: str = "wb") -> Iterator[IO]:
         created = True
         try:
             handle = os.fdopen(fd, mode, **({"encoding": "utf-8"} if "b" not in mode else {}))
-        except BaseException:
-            os.close(fd)
+        except Exception:
+            os.close(fd)  # no file object owns it. After a signal one may: it closes fd itself, once
             raise
         with handle:
             yield handle

@@ -16,6 +16,7 @@ import io as _bytes_io
 import os
 import stat
 import tokenize
+import warnings
 from collections.abc import Callable
 
 import numpy as np
@@ -25,14 +26,21 @@ from convlearn.errors import ImageReadError
 
 __all__ = [
     "BYTES_PER_PIXEL",
+    "NPY_MAGIC",
     "check_npy_header",
+    "image_size",
+    "jpeg_luma",
     "orientation",
+    "pillow_levels",
     "png16_colour",
     "read_capped",
     "read_limit",
     "upright",
     "wide_integer_levels",
 ]
+
+#: The first bytes of every .npy file.
+NPY_MAGIC = b"\x93NUMPY"
 
 #: Bytes read per pixel of ``max_pixels`` at most (float64 grey, 16-bit RGBA), plus
 #: :data:`_HEADER_BYTES` for headers and metadata: see :func:`read_limit`.
@@ -103,8 +111,11 @@ def _regular_size(stream) -> int | None:
     return st.st_size if stat.S_ISREG(st.st_mode) else None
 
 
-def check_npy_header(data: bytes, name: str, max_pixels: int | None) -> None:
-    """Refuse a .npy whose header claims more pixels than allowed, or more data than it holds, before loading."""
+def check_npy_header(data: bytes, name: str, max_pixels: int | None, *, size: int | None = None) -> None:
+    """Refuse a .npy whose header claims more pixels than allowed, or more data than it holds, before loading.
+
+    ``data`` holds at least the header; ``size`` is the whole file's size when ``data`` is only its start.
+    """
     stream = _bytes_io.BytesIO(data)
     fmt = np.lib.format
     try:
@@ -118,7 +129,7 @@ def check_npy_header(data: bytes, name: str, max_pixels: int | None) -> None:
             f"{name}: the image has {pixels} pixels, more than the limit of {max_pixels}. "
             "Raise it with --max-pixels if you trust the file"
         )
-    held = len(data) - stream.tell()
+    held = (len(data) if size is None else size) - stream.tell()
     if dtype.kind in "biuf" and int(np.prod(shape, dtype=object)) * dtype.itemsize > held:
         raise ImageReadError(
             f"{name}: the .npy file is damaged or truncated: its header claims shape {shape}, "
@@ -182,3 +193,54 @@ def upright(array: np.ndarray, orientation: int) -> np.ndarray:
     """
     turn = _ORIENT.get(orientation)
     return array if turn is None else np.ascontiguousarray(turn(array))
+
+
+def image_size(path: str | os.PathLike) -> tuple[int, int] | None:
+    """``(H, W)`` from an image file's header alone (Pillow's lazy open, or the .npy header); None if unknown.
+
+    >>> import tempfile, os; p = os.path.join(tempfile.mkdtemp(), "x.npy")
+    >>> np.save(p, np.zeros((3, 5))); image_size(p)
+    (3, 5)
+    """
+    try:
+        with open(path, "rb") as f:
+            if f.read(6) == NPY_MAGIC:
+                f.seek(0)
+                major, _ = np.lib.format.read_magic(f)
+                read = np.lib.format.read_array_header_1_0 if major == 1 else np.lib.format.read_array_header_2_0
+                shape = read(f)[0]
+                return (int(shape[0]), int(shape[1])) if len(shape) >= 2 else None
+            f.seek(0)
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                with Image.open(f) as image:
+                    w, h = image.size
+                    return (w, h) if orientation(image) in (5, 6, 7, 8) else (h, w)
+    except Exception:  # unreadable here: the full read says why
+        return None
+
+
+def pillow_levels(image: Image.Image) -> tuple[np.ndarray, int, tuple[int, int]]:
+    """An integer image's stored levels, the level that means 1.0, and the type's range."""
+    mode = image.mode
+    if mode.startswith("I;16"):
+        return np.asarray(image), 65535, (0, 65535)
+    if mode == "I":
+        return wide_integer_levels(image)
+    if mode == "L":
+        return np.asarray(image), 255, (0, 255)
+    rgb = image.convert("RGB") if mode != "RGB" else image
+    return np.asarray(rgb), 255, (0, 255)  # (H, W, 3)
+
+
+def jpeg_luma(image: Image.Image, channels: str, keep_levels: bool) -> None:
+    """Have libjpeg decode a colour JPEG straight to its luma (Y) plane when luma is all that is wanted.
+
+    Y is the JFIF luma of the colours as encoded, ``0.299 R + 0.587 G + 0.114 B``
+    (BT.601), what ``cv2.imread(..., IMREAD_GRAYSCALE)`` reads, rounded to 8 bits.
+    It skips the YCbCr -> RGB step and its clipping, so it can differ from the
+    luma of the decoded RGB by a few levels where that step clips. Full size
+    only (no DCT scaling). Not for readers that keep the levels (``learn``).
+    """
+    if channels == "luma" and not keep_levels and image.format == "JPEG" and image.mode == "RGB":
+        image.draft("L", image.size)

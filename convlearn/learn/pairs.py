@@ -204,11 +204,26 @@ def read_pair(
 def _read(path: str | os.PathLike, max_pixels: int | None, channels: str = "luma") -> tuple[np.ndarray, Decoded]:
     # float64: 8- and 16-bit levels divide exactly, so exact filters come back to 1e-14, not 1e-7.
     if channels == "luma":
-        decoded = read_with_levels(path, max_pixels=max_pixels, dtype=np.float64)
+        # A float32 .npy stays float32: its values are exact there, and the sums are float64 anyway.
+        dtype = np.float32 if _stored_dtype(path) == np.float32 else np.float64
+        decoded = read_with_levels(path, max_pixels=max_pixels, dtype=dtype)
         return decoded.values, decoded
     # The decoder refuses a single-plane image when R, G and B are asked for.
     decoded = read_with_levels(path, channels="each", max_pixels=max_pixels, dtype=np.float64)
     return np.ascontiguousarray(decoded.values.transpose(2, 0, 1)), decoded  # (3, H, W)
+
+
+def _stored_dtype(path: str | os.PathLike) -> np.dtype | None:
+    """The dtype in a ``.npy`` file's header; None for any other file (or one that cannot be read here)."""
+    try:
+        with open(path, "rb") as f:
+            version = np.lib.format.read_magic(f)
+            read_header = (
+                np.lib.format.read_array_header_1_0 if version == (1, 0) else np.lib.format.read_array_header_2_0
+            )
+            return read_header(f)[2]
+    except (OSError, ValueError):
+        return None
 
 
 def find_pairs(directory: str | os.PathLike) -> list[tuple[Path, Path]]:

@@ -123,3 +123,29 @@ def test_pipelined_batch_equals_one_by_one(tmp_path, batch_size, workers):
         detect_file(s.path, alone, parse_kernel("edge"), cfg)
         got = np.asarray(Image.open(tmp_path / "out" / Path(s.path).name))
         np.testing.assert_array_equal(got, np.asarray(Image.open(alone)))
+
+
+def test_the_cpu_stacks_only_small_images(tmp_path, monkeypatch):
+    for i in range(4):
+        _write_png(tmp_path / f"im{i}.png", i, (20, 24))
+    sources = collect_inputs([str(tmp_path)])
+    sizes = []
+    real = detect_module.detect_batch
+
+    def spy(images, *args):
+        sizes.append(len(images))
+        return real(images, *args)
+
+    monkeypatch.setattr(detect_module, "detect_batch", spy)
+    cfg = DetectConfig(device="cpu", batch_size=4)
+    detect_files(sources, plan_outputs(sources, tmp_path / "a"), parse_kernel("edge"), cfg)
+    assert sizes == [4]  # 4 x 480 pixels: one stack
+    sizes.clear()
+    monkeypatch.setattr(detect_module, "CPU_BATCH_PIXELS", 479)  # as if each image were large
+    detect_files(sources, plan_outputs(sources, tmp_path / "b"), parse_kernel("edge"), cfg)
+    assert sizes == [1, 1, 1, 1]
+    for s in sources:
+        name = Path(s.path).name
+        np.testing.assert_array_equal(
+            np.asarray(Image.open(tmp_path / "a" / name)), np.asarray(Image.open(tmp_path / "b" / name))
+        )
