@@ -219,11 +219,14 @@ def run_synth(
     Raises:
         InputError: a bad setting, or ``kernel`` without ``target`` (or the reverse).
     """
-    from convlearn.images import decode_image, encode_image, write_bytes, write_image
+    from convlearn.images import decode_image, encode_image, write_bytes
 
     if (kernel is None) != (target is None):
         raise InputError("--kernel and --target go together: give both to write an input/target pair")
     _check_outputs(output, target, kernel)
+    from convlearn.kernels import parse_kernel
+
+    K = None if kernel is None else parse_kernel(kernel)  # a bad spec fails before anything is written
     config = SynthConfig(
         pattern=pattern,
         height=height,
@@ -236,18 +239,23 @@ def run_synth(
     X = make_image(config)  # (H, W)
     data = encode_image(X.numpy(), Path(output).suffix, scale="clip")
     write_bytes(output, data)
-    if kernel is None:
+    if K is None:
         return SynthResult(X)
-    from convlearn.kernels import parse_kernel
-
     # The target is computed from the image as saved (8-bit levels / 255 for a
     # picture), so the pair on disk is exact, not off by the image's rounding.
     saved = torch.from_numpy(decode_image(data, str(output), max_pixels=None, dtype=np.float64))  # (H, W)
-    Y = make_target(saved, parse_kernel(kernel), dtype=torch.float64)  # (Ho, Wo)
-    if Path(target).suffix.lower() == ".npy":  # .npy holds float64: the target exactly as computed
+    Y = make_target(saved, K, dtype=torch.float64)  # (Ho, Wo)
+    _write_target(target, Y)
+    return SynthResult(saved.float(), Y)
+
+
+def _write_target(target: str | os.PathLike, Y: torch.Tensor) -> None:
+    """``.npy`` holds float64, the target exactly as computed; other formats as :func:`write_image` writes them."""
+    from convlearn.images import write_bytes, write_image
+
+    if Path(target).suffix.lower() == ".npy":
         buffer = io.BytesIO()
         np.save(buffer, Y.numpy(), allow_pickle=False)
         write_bytes(target, buffer.getvalue())
     else:
         write_image(target, Y.numpy())
-    return SynthResult(saved.float(), Y)

@@ -108,8 +108,7 @@ def run_detect(
     sources = collect_inputs(inputs, recursive=recursive)
     if len(sources) == 1 and sources[0].path != STDIO:
         require_file(sources[0].path)  # one input: fail now (in a batch, each file fails on its own)
-
-    from convlearn.detect.config import check_config, kernel_channels
+    from convlearn.detect.config import check_config, kernel_channels  # check_config imports torch
 
     config = check_config(kernel_channels(K, DetectConfig(**settings, angle=angle is not None)))
     if config.canny is not None and kernel != "edge":
@@ -118,8 +117,8 @@ def run_detect(
     tag = None if keep_values else default_tag(K, config)
     outputs = plan_outputs(sources, output, fmt=config.fmt, default_tag=tag, overwrite=overwrite, create=False)
     angles = _plan_angles(sources, angle, outputs, config.fmt)
-    _check_not_kernel_file(kernel, [*outputs, *(angles or [])])
-    make_output_dirs([*outputs, *(angles or [])])  # every output checked: now make their folders
+    _check_not_kernel_file(kernel, [*outputs, *(angles or [])])  # then, every output checked, make their folders
+    make_output_dirs([*outputs, *(angles or [])])
     callbacks = {"on_start": on_start, "on_result": on_result, "on_summary": on_summary}
     return _run(sources, outputs, angles, K, config, keep_values=keep_values, **callbacks)
 

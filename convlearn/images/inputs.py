@@ -186,8 +186,7 @@ def plan_outputs(
         what: the option's name, for messages.
         overwrite: let the ``STEM_TAG.FMT`` names replace existing files
             (an ``output`` given by name always may, unless read-only).
-        create: make the output directories now; False leaves that to
-            :func:`make_output_dirs`, once every other output is checked too.
+        create: make the output directories now (False: :func:`make_output_dirs`, later).
 
     Returns:
         One path (or ``-``, or None) per source.
@@ -210,25 +209,7 @@ def plan_outputs(
             raise InputError(f"{what} - writes one image to stdout, but there are {n} inputs. Give a directory")
         targets = [STDIO]
     else:
-        out = Path(output)
-        directory = as_directory
-        if directory is None:
-            many = n > 1 or any(s.expanded for s in sources)
-            directory = out.is_dir() or str(output).endswith(("/", os.sep)) or many
-        if directory and out.exists() and not out.is_dir():
-            why = f"there are {n} inputs" if n > 1 else "the input is a directory or a glob"
-            raise InputError(f"{what} {str(output)!r} is a file, but {why}. Give a directory")
-        if directory:
-            targets = _targets_in(out, sources, fmt)
-        elif n > 1:
-            raise InputError(f"{what} {str(output)!r} is a file, but there are {n} inputs. Give a directory")
-        elif not out.suffix:
-            raise InputError(
-                f"{what} {str(output)!r} has no suffix and is not a directory. Name a file such as "
-                f"'{output}.png' (.png, .tif, .npy, .jpg or .bmp), or write '{output}/' for a directory"
-            )
-        else:
-            targets = [str(out)]
+        targets, directory = _named_targets(sources, output, fmt, as_directory, what)
     _check_targets(sources, targets)
     for t in targets:
         if t not in (None, STDIO):
@@ -237,6 +218,29 @@ def plan_outputs(
     if create:
         make_output_dirs(targets)
     return targets
+
+
+def _named_targets(
+    sources: Sequence[Source], output: str | os.PathLike, fmt: str, as_directory: bool | None, what: str
+) -> tuple[list[str], bool]:
+    """The targets under an ``--output`` given by name, and whether it names a directory (see :func:`plan_outputs`)."""
+    n, directory, out = len(sources), as_directory, Path(output)
+    if directory is None:
+        many = n > 1 or any(s.expanded for s in sources)
+        directory = out.is_dir() or str(output).endswith(("/", os.sep)) or many
+    if directory and out.exists() and not out.is_dir():
+        why = f"there are {n} inputs" if n > 1 else "the input is a directory or a glob"
+        raise InputError(f"{what} {str(output)!r} is a file, but {why}. Give a directory")
+    if directory:
+        return _targets_in(out, sources, fmt), True
+    if n > 1:
+        raise InputError(f"{what} {str(output)!r} is a file, but there are {n} inputs. Give a directory")
+    if not out.suffix:
+        raise InputError(
+            f"{what} {str(output)!r} has no suffix and is not a directory. Name a file such as "
+            f"'{output}.png' (.png, .tif, .npy, .jpg or .bmp), or write '{output}/' for a directory"
+        )
+    return [str(out)], False
 
 
 def _targets_in(directory: Path, sources: Sequence[Source], fmt: str) -> list[str]:

@@ -254,10 +254,7 @@ def run_learn(
     if len(inputs) != len(targets):
         raise InputError(f"Got {len(inputs)} --input and {len(targets)} --target; give one target per input")
     paths = list(zip(inputs, targets, strict=True)) + (find_pairs(pairs_dir) if pairs_dir is not None else [])
-    size = _kernel_size(kernel_size if kernel_size is not None else AUTO if paths else NOTEBOOK_SIZE)
-    ref = _reference(reference, size, channels)
-    if ref is not None and size == AUTO:  # compare like with like: learn at the reference's size
-        size = ref.shape
+    size, ref = _size_and_reference(kernel_size, reference, channels, paths)
     _check_outputs(output, other_outputs, paths, reference)
     if size != AUTO:
         _check_kernel_fits(size, paths)
@@ -276,6 +273,15 @@ def run_learn(
         return saver.save(_learn(pairs, config, spec, dev, teller.epoch, teller.start))
     except (TrainingDiverged, TrainingInterrupted) as e:
         raise saver.stopped(e) from None
+
+
+def _size_and_reference(kernel_size, reference: str | None, channels: str, paths: list[tuple]):
+    """The kernel size (``HxW``, ``auto`` by default with pairs, the notebook's without) and the parsed reference."""
+    size = _kernel_size(kernel_size if kernel_size is not None else AUTO if paths else NOTEBOOK_SIZE)
+    ref = _reference(reference, size, channels)
+    if ref is not None and size == AUTO:  # compare like with like: learn at the reference's size
+        size = ref.shape
+    return size, ref
 
 
 def _check_outputs(
