@@ -170,15 +170,27 @@ def make_target(X: torch.Tensor, kernel, dtype: torch.dtype = torch.float32) -> 
     return Y.to(dtype)
 
 
-def _check_outputs(output, target, kernel: str | None) -> None:
-    """Both outputs checked before either is written: formats, directories, not alike, not the kernel file."""
+def _check_outputs(output, target, kernel: str | None, *, replace_default: bool = True) -> None:
+    """Both outputs checked before either is written: formats, directories, not alike, not the kernel file.
+
+    ``replace_default`` False refuses an existing file under the default name, which the user did not choose.
+    """
     from convlearn.images import check_image_suffix, check_outputs
     from convlearn.kernels import kernel_file_of
 
     for path in (output, target):
         if path is not None:
             check_image_suffix(path)
+    if not replace_default and Path(output).exists():
+        raise InputError(
+            f"Output {str(output)!r} already exists; refusing to replace it. "
+            "Give --overwrite to replace it, or name another OUTPUT"
+        )
     check_outputs([("OUTPUT", output), ("--target", target)], [None if kernel is None else kernel_file_of(kernel)])
+
+
+#: Where ``synth`` writes when no output is named.
+DEFAULT_OUTPUT = "stripes.png"
 
 
 @dataclass(frozen=True)
@@ -187,11 +199,13 @@ class SynthResult:
 
     image: torch.Tensor  # (H, W), the values as saved (a picture's levels / 255)
     target: torch.Tensor | None = None  # corr2d(image, kernel) in float64, when a kernel was given
+    output: str = DEFAULT_OUTPUT  # where the image was written
 
 
 def run_synth(
     *,
-    output: str | os.PathLike,
+    output: str | os.PathLike | None = None,
+    overwrite: bool = False,
     pattern: str = SynthConfig.pattern,
     height: int = SynthConfig.height,
     width: int = SynthConfig.width,
@@ -206,6 +220,8 @@ def run_synth(
 
     Args:
         output: where to write the image (.png, .tif or .npy); a PNG is clipped to [0, 1].
+            None: :data:`DEFAULT_OUTPUT`, which replaces an existing file only with ``overwrite``.
+        overwrite: let the default name replace an existing file (a named ``output`` always may).
         pattern, height, width, horizontal, cell, seed: see :class:`SynthConfig`.
         stripe: ``START:STOP``, the zero columns (default: the middle half).
         kernel: a kernel spec; writes ``target = corr2d(image, kernel)`` to ``target``,
@@ -223,7 +239,9 @@ def run_synth(
 
     if (kernel is None) != (target is None):
         raise InputError("--kernel and --target go together: give both to write an input/target pair")
-    _check_outputs(output, target, kernel)
+    default = output is None
+    output = DEFAULT_OUTPUT if default else output
+    _check_outputs(output, target, kernel, replace_default=overwrite or not default)
     from convlearn.kernels import parse_kernel
 
     K = None if kernel is None else parse_kernel(kernel)  # a bad spec fails before anything is written
@@ -240,13 +258,13 @@ def run_synth(
     data = encode_image(X.numpy(), Path(output).suffix, scale="clip")
     write_bytes(output, data)
     if K is None:
-        return SynthResult(X)
+        return SynthResult(X, output=str(output))
     # The target is computed from the image as saved (8-bit levels / 255 for a
     # picture), so the pair on disk is exact, not off by the image's rounding.
     saved = torch.from_numpy(decode_image(data, str(output), max_pixels=None, dtype=np.float64))  # (H, W)
     Y = make_target(saved, K, dtype=torch.float64)  # (Ho, Wo)
     _write_target(target, Y)
-    return SynthResult(saved.float(), Y)
+    return SynthResult(saved.float(), Y, output=str(output))
 
 
 def _write_target(target: str | os.PathLike, Y: torch.Tensor) -> None:

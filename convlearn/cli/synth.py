@@ -10,9 +10,14 @@ from convlearn.cli.options import KERNEL_HELP, Pattern
 
 
 def synth(
-    output: Path = typer.Argument(
-        Path("stripes.png"), metavar="OUTPUT", help="Where to write the image (.png, .tif or .npy)."
+    output: Path | None = typer.Argument(
+        None,
+        metavar="OUTPUT",
+        help="Where to write the image (.png, .tif or .npy). Default: stripes.png, which replaces a file only with "
+        "--overwrite.",
+        show_default=False,
     ),
+    overwrite: bool = typer.Option(False, "--overwrite", help="Let the default stripes.png replace an existing file."),
     pattern: Pattern = typer.Option("stripes", "--pattern", "-p", help="The picture (stripes: the notebook's)."),
     height: int = typer.Option(6, "--height", min=1, metavar="N", help="Rows (the notebook's 6)."),
     width: int = typer.Option(8, "--width", min=1, metavar="N", help="Columns (the notebook's 8)."),
@@ -50,6 +55,7 @@ def synth(
 
     result = run_synth(
         output=output,
+        overwrite=overwrite,
         pattern=pattern,
         height=height,
         width=width,
@@ -62,5 +68,5 @@ def synth(
     )
     if not quiet:
         stdout.print(format_tensor(result.image))
-        wrote = f"wrote {output}" + (f" and target {target}" if target else "")
+        wrote = f"wrote {result.output}" + (f" and target {target}" if target else "")
         stdout.print(f"[dim]{escape(wrote)}[/]")

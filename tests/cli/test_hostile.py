@@ -459,3 +459,13 @@ def test_an_unreadable_kernel_file_is_an_input_error(tmp_path, monkeypatch):
     monkeypatch.setattr(Path, "read_text", denied)
     with pytest.raises(KernelSpecError, match="cannot be read: Permission denied"):
         load_kernel_file(tmp_path / "k.json")
+
+
+def test_synth_default_name_never_replaces_a_file(tmp_path):
+    (tmp_path / "stripes.png").write_bytes(b"mine")
+    refused = run_cli("synth", "-q", cwd=tmp_path)
+    assert refused.returncode == 2 and "'stripes.png' already exists" in _error_line(refused)
+    assert (tmp_path / "stripes.png").read_bytes() == b"mine"
+    assert run_cli("synth", "-q", "--overwrite", cwd=tmp_path).returncode == 0
+    assert (tmp_path / "stripes.png").read_bytes().startswith(b"\x89PNG")
+    assert run_cli("synth", "stripes.png", "-q", cwd=tmp_path).returncode == 0  # a name given is the user's choice
