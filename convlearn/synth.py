@@ -170,11 +170,33 @@ def make_target(X: torch.Tensor, kernel, dtype: torch.dtype = torch.float32) -> 
     return Y.to(dtype)
 
 
-def _check_outputs(output, target, kernel: str | None, *, replace_default: bool = True) -> None:
+def _target_kernel(spec: str, height: int, width: int):
+    """The kernel of ``--kernel``, parsed and checked against the image's size."""
+    from convlearn.kernels import parse_kernel
+
+    K = parse_kernel(spec)
+    if K.channels is not None:
+        raise InputError(f"--kernel {spec!r} is a colour kernel {K.weight.shape}; synth makes one-plane pairs")
+    h, w = K.shape
+    if h > height or w > width:
+        raise InputError(
+            f"Kernel {h}x{w} is larger than the image {height}x{width}. Use a smaller kernel or a larger image"
+        )
+    return K
+
+
+#: Where ``synth`` writes when no output is named.
+DEFAULT_OUTPUT = "stripes.png"
+
+
+def _check_outputs(output, target, kernel: str | None, *, overwrite: bool = False) -> str | os.PathLike:
     """Both outputs checked before either is written: formats, directories, not alike, not the kernel file.
 
-    ``replace_default`` False refuses an existing file under the default name, which the user did not choose.
+    Returns the image's path: ``output``, or :data:`DEFAULT_OUTPUT` when it is None, which replaces an
+    existing file only with ``overwrite`` (the user did not choose that name).
     """
+    replace_default = overwrite or output is not None
+    output = DEFAULT_OUTPUT if output is None else output
     from convlearn.images import check_image_suffix, check_outputs
     from convlearn.kernels import kernel_file_of
 
@@ -187,10 +209,7 @@ def _check_outputs(output, target, kernel: str | None, *, replace_default: bool 
             "Give --overwrite to replace it, or name another OUTPUT"
         )
     check_outputs([("OUTPUT", output), ("--target", target)], [None if kernel is None else kernel_file_of(kernel)])
-
-
-#: Where ``synth`` writes when no output is named.
-DEFAULT_OUTPUT = "stripes.png"
+    return output
 
 
 @dataclass(frozen=True)
@@ -219,8 +238,7 @@ def run_synth(
     """Write a synthetic image, and with ``kernel`` its target, as ``convlearn synth`` does.
 
     Args:
-        output: where to write the image (.png, .tif or .npy); a PNG is clipped to [0, 1].
-            None: :data:`DEFAULT_OUTPUT`, which replaces an existing file only with ``overwrite``.
+        output: the image (.png, .tif or .npy; a PNG is clipped to [0, 1]); None: :data:`DEFAULT_OUTPUT`.
         overwrite: let the default name replace an existing file (a named ``output`` always may).
         pattern, height, width, horizontal, cell, seed: see :class:`SynthConfig`.
         stripe: ``START:STOP``, the zero columns (default: the middle half).
@@ -239,12 +257,8 @@ def run_synth(
 
     if (kernel is None) != (target is None):
         raise InputError("--kernel and --target go together: give both to write an input/target pair")
-    default = output is None
-    output = DEFAULT_OUTPUT if default else output
-    _check_outputs(output, target, kernel, replace_default=overwrite or not default)
-    from convlearn.kernels import parse_kernel
-
-    K = None if kernel is None else parse_kernel(kernel)  # a bad spec fails before anything is written
+    output = _check_outputs(output, target, kernel, overwrite=overwrite)
+    K = None if kernel is None else _target_kernel(kernel, height, width)  # checked before anything is written
     config = SynthConfig(
         pattern=pattern,
         height=height,

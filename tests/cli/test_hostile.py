@@ -469,3 +469,10 @@ def test_synth_default_name_never_replaces_a_file(tmp_path):
     assert run_cli("synth", "-q", "--overwrite", cwd=tmp_path).returncode == 0
     assert (tmp_path / "stripes.png").read_bytes().startswith(b"\x89PNG")
     assert run_cli("synth", "stripes.png", "-q", cwd=tmp_path).returncode == 0  # a name given is the user's choice
+
+
+@pytest.mark.parametrize("spec", ["box:21", "gaussian:3,1e300"])
+def test_synth_checks_its_kernel_before_writing_anything(tmp_path, spec):
+    refused = run_cli("synth", "o.png", "-q", "--target", "t.png", "-k", spec, cwd=tmp_path)
+    assert refused.returncode == 2 and _error_line(refused).startswith("Error: ")
+    assert not (tmp_path / "o.png").exists() and not (tmp_path / "t.png").exists()
