@@ -159,15 +159,6 @@ def _npy_file(path: str | os.PathLike) -> Path | None:
         return None  # the ordinary read says what is wrong
 
 
-def _read_npy(p: Path, channels: str, max_pixels: int | None, dtype, keep_levels: bool) -> Decoded:
-    """:func:`_decode` of a ``.npy`` file, memory-mapped: no copy of its bytes before the one into ``dtype``."""
-    if channels not in CHANNELS:
-        raise invalid_choice("channels", channels, CHANNELS)
-    decoded = _from_npy(p, str(p), channels, dtype, max_pixels)
-    _check_size(decoded.values, str(p), max_pixels)
-    return decoded if keep_levels else Decoded(decoded.values)
-
-
 def _from_levels(levels: np.ndarray, top: int, bounds, name: str, channels: str, dtype, keep: bool) -> Decoded:
     """Integer levels -> float values (level / ``top``), as luma or as R, G and B."""
     plane = levels.astype(np.float64) / top  # (H, W), or (H, W, 3) for colour
@@ -214,13 +205,14 @@ def _open(data: bytes, max_pixels: int | None) -> Image.Image:
 
 
 def _decode(
-    data: bytes, name: str, channels: str, max_pixels: int | None, dtype, keep_levels: bool, orient: bool = True
+    data: bytes | Path, name: str, channels: str, max_pixels: int | None, dtype, keep_levels: bool, orient: bool = True
 ) -> Decoded:
+    """Bytes of any format; or the path of a ``.npy`` file (:func:`_npy_file`), to be memory-mapped."""
     if channels not in CHANNELS:
         raise invalid_choice("channels", channels, CHANNELS)
     if not data:
         raise ImageReadError(f"{name}: the file is empty")
-    if data[:6] == NPY_MAGIC:
+    if isinstance(data, Path) or data[:6] == NPY_MAGIC:
         decoded = _from_npy(data, name, channels, dtype, max_pixels)
         _check_size(decoded.values, name, max_pixels)
         return decoded if keep_levels else Decoded(decoded.values)
@@ -362,7 +354,7 @@ def read_image(
     """
     npy = _npy_file(path)
     if npy is not None:
-        return _read_npy(npy, channels, max_pixels, np.float32, keep_levels=False).values
+        return _decode(npy, str(npy), channels, max_pixels, np.float32, keep_levels=False).values
     data, name = _read_bytes(path, max_pixels)
     return decode_image(data, name, channels=channels, max_pixels=max_pixels, exif_orientation=exif_orientation)
 
@@ -383,7 +375,7 @@ def read_with_levels(
     """
     npy = _npy_file(path)
     if npy is not None:
-        return _read_npy(npy, channels, max_pixels, dtype, keep_levels=True)
+        return _decode(npy, str(npy), channels, max_pixels, dtype, keep_levels=True)
     data, name = _read_bytes(path, max_pixels)
     return decode_with_levels(
         data, name, channels=channels, max_pixels=max_pixels, dtype=dtype, exif_orientation=exif_orientation
