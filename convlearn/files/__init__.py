@@ -3,6 +3,7 @@
 - :mod:`~convlearn.files.atomic`: atomic, no-clobber writes (images, kernel files, plots) and output checks;
 - :mod:`~convlearn.files.inputs`: files, directories and globs to :class:`~convlearn.files.inputs.Source` items;
 - :mod:`~convlearn.files.outputs`: every input's output named and checked before the first is written;
+- :mod:`~convlearn.files.npy`: the header of a ``.npy`` file (images and kernel files), read without its array;
 - :mod:`~convlearn.files.stdio`: ``-`` as stdin for an input and stdout for an output.
 
 Nothing here imports torch, and names are imported lazily (PEP 562), so that
@@ -23,6 +24,8 @@ _EXPORTS = {
     "make_output_dir": "atomic",
     "write_bytes": "atomic",
     "write_text": "atomic",
+    "NpyHeader": "npy",
+    "read_npy_header": "npy",
     "INPUT_SUFFIXES": "inputs",
     "Source": "inputs",
     "collect_inputs": "inputs",

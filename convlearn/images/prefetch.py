@@ -105,6 +105,7 @@ def prefetch(
     interrupted run does not wait for them).
 
     >>> from pathlib import Path
+    >>> from convlearn.files import Source
     >>> [x.value for x in prefetch([Source("a", Path("a"))], lambda s: s.path.upper(), workers=1)]
     ['A']
     """
