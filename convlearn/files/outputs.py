@@ -62,18 +62,9 @@ def plan_outputs(
     """
     if fmt not in OUTPUT_FORMATS:
         raise invalid_choice("format", fmt, OUTPUT_FORMATS)
-    n, directory = len(sources), False
-    if output is None:
-        if default_tag is None:
-            return [None] * n
-        tag = re.sub(r"[^A-Za-z0-9_.-]+", "_", default_tag).strip("_.") or "out"
-        targets = [f"{s.name.stem}_{tag}.{fmt}" for s in sources]
-    elif str(output) == STDIO:
-        if n > 1:
-            raise InputError(f"{what} - writes one image to stdout, but there are {n} inputs. Give a directory")
-        targets = [STDIO]
-    else:
-        targets, directory = _named_targets(sources, output, fmt, as_directory, what)
+    if output is None and default_tag is None:
+        return [None] * len(sources)
+    targets, directory = _targets(sources, output, fmt, default_tag, as_directory, what)
     _check_targets(sources, targets)
     for t in targets:
         if t not in (None, STDIO):
@@ -82,6 +73,26 @@ def plan_outputs(
     if create:
         make_output_dirs(targets)
     return targets
+
+
+def _targets(
+    sources: Sequence[Source],
+    output: str | os.PathLike | None,
+    fmt: str,
+    default_tag: str | None,
+    as_directory: bool | None,
+    what: str,
+) -> tuple[list[str], bool]:
+    """Every target (see :func:`plan_outputs`), and whether ``output`` names a directory."""
+    if output is None:
+        tag = re.sub(r"[^A-Za-z0-9_.-]+", "_", default_tag).strip("_.") or "out"
+        return [f"{s.name.stem}_{tag}.{fmt}" for s in sources], False
+    n = len(sources)
+    if str(output) == STDIO:
+        if n > 1:
+            raise InputError(f"{what} - writes one image to stdout, but there are {n} inputs. Give a directory")
+        return [STDIO], False
+    return _named_targets(sources, output, fmt, as_directory, what)
 
 
 def _named_targets(
