@@ -197,7 +197,7 @@ def _check_outputs(output, target, kernel: str | None, *, overwrite: bool = Fals
     """
     replace_default = overwrite or output is not None
     output = DEFAULT_OUTPUT if output is None else output
-    from convlearn.images import check_image_suffix, check_outputs
+    from convlearn.files import check_image_suffix, check_outputs
     from convlearn.kernels import kernel_file_of
 
     for path in (output, target):
@@ -253,7 +253,8 @@ def run_synth(
     Raises:
         InputError: a bad setting, or ``kernel`` without ``target`` (or the reverse).
     """
-    from convlearn.images import decode_image, encode_image, write_bytes
+    from convlearn.files import write_bytes
+    from convlearn.images import decode_image, encode_image
 
     if (kernel is None) != (target is None):
         raise InputError("--kernel and --target go together: give both to write an input/target pair")
@@ -283,7 +284,8 @@ def run_synth(
 
 def _write_target(target: str | os.PathLike, Y: torch.Tensor) -> None:
     """``.npy`` holds float64, the target exactly as computed; other formats as :func:`write_image` writes them."""
-    from convlearn.images import write_bytes, write_image
+    from convlearn.files import write_bytes
+    from convlearn.images import write_image
 
     if Path(target).suffix.lower() == ".npy":
         buffer = io.BytesIO()

@@ -8,6 +8,7 @@ from pathlib import Path
 import typer
 
 from convlearn.cli.options import DEVICE, KERNEL_HELP, MAX_PIXELS, Border, Channels, Format, Mode, Scale
+from convlearn.images.config import PNG_COMPRESSION
 
 #: --table shows at most this many rows and columns (the top-left corner of a larger result).
 TABLE_SIDE = 16
@@ -82,7 +83,6 @@ class _Screen:
         from rich.markup import escape
 
         from convlearn.cli.render import format_tensor, stdout
-        from convlearn.images import STDIO
 
         self.progress.update(self.task, advance=1, description=escape(result.source))
         if self.json_:
@@ -96,11 +96,10 @@ class _Screen:
             if self.table:
                 for t in _table(values.numpy(), result.source):
                     stdout.print(t)
-        if not self.job.several and not self.quiet and result.ok and result.output not in (None, STDIO):
+        if not self.job.several and not self.quiet and result.ok and result.to_file:
             h, w = result.shape[:2]
             extra = f", angle -> {result.angle_output}" if result.angle_output else ""
-            name = "<stdin>" if result.source == STDIO else result.source
-            line = escape(f"{name} -> {result.output}  ({h}x{w}){extra}")
+            line = escape(f"{result.source_name} -> {result.output}  ({h}x{w}){extra}")
             self.status.print(f"[dim]{line}[/]", highlight=False)
 
     def summary(self, outcome) -> None:
@@ -237,7 +236,7 @@ def detect(
     ),
     bit_depth: int = typer.Option(8, "--bit-depth", metavar="8|16", help="PNG bit depth: 8 or 16 (16: one plane)."),
     png_compression: int = typer.Option(
-        1,
+        PNG_COMPRESSION,
         "--png-compression",
         metavar="0-9",
         min=0,

@@ -1,8 +1,8 @@
 """Options shared by several commands: one definition, one default, one help text.
 
 The fixed choices are ``Literal`` types, so that ``--help`` shows them (``<valid|same>``) and shell
-completion offers them. They are spelled out here because the library's tuples live in modules that
-import torch; tests/cli/test_help.py checks that each equals the library's.
+completion offers them. Each is built from the library's own tuple (``Literal[MODES]`` is
+``Literal["valid", "same"]``), read from its torch-free settings module, so the CLI keeps no copy.
 """
 
 from __future__ import annotations
@@ -11,15 +11,19 @@ from typing import Literal
 
 import typer
 
-Mode = Literal["valid", "same"]  # corr.MODES
-Border = Literal["zero", "reflect", "replicate", "circular"]  # corr.BORDERS
-Scale = Literal["auto", "clip", "signed", "abs", "minmax"]  # images.SCALES
-Channels = Literal["luma", "each"]  # images.CHANNELS
-Format = Literal["png", "tif", "npy"]  # images.OUTPUT_FORMATS
+from convlearn.corr.config import BORDERS, MODES
+from convlearn.images.config import CHANNELS, DEFAULT_MAX_PIXELS, OUTPUT_FORMATS, SCALES
+from convlearn.kernels.config import TOOLS
+
+Mode = Literal[MODES]
+Border = Literal[BORDERS]
+Scale = Literal[SCALES]
+Channels = Literal[CHANNELS]
+Format = Literal[OUTPUT_FORMATS]
 Solver = Literal["sgd", "lstsq", "adam", "lbfgs"]  # learn.REGISTRY
 Dtype = Literal["float32", "float64"]  # learn.DTYPES
-Tool = Literal["opencv", "scipy", "imagemagick", "pillow", "json"]  # kernels.TOOLS
-Pattern = Literal["stripes", "diagonal", "checker", "noise", "shapes"]  # synth.PATTERNS
+Tool = Literal[TOOLS]
+Pattern = Literal["stripes", "diagonal", "checker", "noise", "shapes"]  # synth.PATTERNS (synth.py imports torch)
 
 # --device stays free text: cuda:N names one GPU of several.
 DEVICE = typer.Option(
@@ -29,9 +33,6 @@ KERNEL_HELP = (
     "A built-in name (see `convlearn kernels`), an inline matrix such as '1,-1' or "
     "'1,0,-1;2,0,-2;1,0,-1' (rows split by ';'), an ImageMagick string '3x3: ...', or a .json/.npy file."
 )
-# Pillow's Image.MAX_IMAGE_PIXELS (its decompression-bomb limit); written out
-# so that --help does not import Pillow. tests/cli/test_cli.py checks they agree.
-DEFAULT_MAX_PIXELS = 89_478_485
 MAX_PIXELS = typer.Option(
     DEFAULT_MAX_PIXELS,
     "--max-pixels",

@@ -10,7 +10,7 @@ def plot_losses(losses: list[float], path: Path, solver: str) -> bool:
     import io
 
     from convlearn.cli.render import stderr
-    from convlearn.images import write_bytes
+    from convlearn.files import write_bytes
 
     try:
         import matplotlib

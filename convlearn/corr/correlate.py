@@ -13,15 +13,12 @@ from __future__ import annotations
 
 import torch
 
-from convlearn.corr.engine import STRATEGIES, compute, differentiable
-from convlearn.corr.padding import BORDERS, pad_same
+from convlearn.corr.config import check_border, check_mode, check_strategy
+from convlearn.corr.engine import compute, differentiable
+from convlearn.corr.padding import pad_same
 from convlearn.corr.planes import as_images, check_kernel
-from convlearn.errors import invalid_choice
 
-__all__ = ["MODES", "corr2d", "filter2d"]
-
-#: Output sizes: ``valid`` is the notebook's, ``same`` keeps the input's size.
-MODES = ("valid", "same")
+__all__ = ["corr2d", "filter2d"]
 
 
 def corr2d(X: torch.Tensor, K: torch.Tensor, *, strategy: str = "auto") -> torch.Tensor:
@@ -62,8 +59,7 @@ def corr2d(X: torch.Tensor, K: torch.Tensor, *, strategy: str = "auto") -> torch
     tensor([[19., 25.],
             [37., 43.]])
     """
-    if strategy not in STRATEGIES:
-        raise invalid_choice("strategy", strategy, STRATEGIES)
+    check_strategy(strategy)
     Xb, lead = as_images(X)  # (N, H, W)
     K = check_kernel(Xb, K)
     h, w = K.shape
@@ -110,10 +106,8 @@ def filter2d(
             [6., 9., 6.],
             [4., 6., 4.]])
     """
-    if mode not in MODES:
-        raise invalid_choice("mode", mode, MODES)
-    if border not in BORDERS:
-        raise invalid_choice("border", border, BORDERS)
+    check_mode(mode)
+    check_border(border)
     K = torch.as_tensor(K)
     if mode == "same":
         X = pad_same(X, tuple(K.shape), border, anchor)

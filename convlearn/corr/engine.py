@@ -13,28 +13,13 @@ import math
 
 import torch
 
-from convlearn.corr import conv2d, direct, fused, separable
-from convlearn.corr.fft import FftPlan, fast_size, fft_corr2d_differentiable, fft_rows
+from convlearn.corr.config import STRATEGIES
 from convlearn.corr.planes import as_images, check_kernel
+from convlearn.corr.table import ENGINES, FFT_COST_TAPS, FUSED_MIN_OUTPUTS, Engine
 from convlearn.corr.threads import on_worker
-from convlearn.corr.tiling import Tiling, run_tiled, tiling_for
 from convlearn.errors import InputError, OutOfMemoryError, is_device_out_of_memory
 
 __all__ = ["FFT_COST_TAPS", "FUSED_MIN_OUTPUTS", "STRATEGIES", "choose_strategy", "compute", "differentiable"]
-
-#: How corr2d computes; ``auto`` picks one of the others (see :func:`choose_strategy`).
-STRATEGIES = ("auto", "direct", "separable", "fft", "conv2d")
-#: What the FFT costs per output pixel, in shift-add taps. CPU: 2-core sandbox,
-#: float32, 512² and 2048²: a 7x7 direct sum (49 taps) took about as long as the
-#: FFT, 9x9 (81) took longer, and separable passes over a 31x31 Gaussian (62)
-#: about as long; so 64 (OpenCV switches to its DFT at 11x11). CUDA: OpenCV's
-#: 11x11, not yet measured on a GPU (benchmarks/gpu_check.sh measures it).
-FFT_COST_TAPS = {"cpu": 64, "cuda": 121}
-#: On CUDA, auto compiles the fused shift-add only for outputs at least this
-#: large (pixels); smaller ones go to cuDNN, whose speed there should make the
-#: compile (seconds) not worth it. A guess, not yet measured on a GPU.
-FUSED_MIN_OUTPUTS = 1 << 20
-_FFT_DTYPES = (torch.float32, torch.float64)
 
 
 def choose_strategy(X: torch.Tensor, K: torch.Tensor) -> str:
@@ -69,73 +54,37 @@ def choose_strategy(X: torch.Tensor, K: torch.Tensor) -> str:
 
 
 def _choose(Xb: torch.Tensor, K: torch.Tensor) -> str:
-    h, w = K.shape
-    device = Xb.device.type if Xb.device.type in FFT_COST_TAPS else "cuda"
-    cost = {"direct": h * w}
-    if Xb.dtype in _FFT_DTYPES:
-        cost["fft"] = FFT_COST_TAPS[device]
-        if h > 1 and w > 1 and bool(torch.isfinite(K).all()):
-            cost["separable"] = max(1, separable.kernel_rank(K)) * (h + w)
-    best = min(cost, key=lambda name: (cost[name], name != "direct"))  # ties go to direct
-    # The FFT would spread an inf or NaN over its whole strip, and the separable
-    # passes can turn inf into NaN. The sum finds them in one pass with no
-    # temporary (a finite image whose sum overflows also lands on direct: fine).
-    if best != "direct" and not math.isfinite(on_worker(lambda: float(Xb.sum()), Xb.device)):
-        best = "direct"
-    if best == "direct" and Xb.device.type == "cuda":
-        N, H, W = Xb.shape
-        large = N * (H - h + 1) * (W - w + 1) >= FUSED_MIN_OUTPUTS
-        return "direct" if large and fused.compile_enabled(Xb.device, h * w) else "conv2d"
+    """The cheapest engine of :data:`~convlearn.corr.table.ENGINES` for these inputs (ties: the first)."""
+    costs = {}
+    for engine in ENGINES.values():
+        if engine.devices is not None and Xb.device.type not in engine.devices:
+            continue
+        if engine.dtypes is not None and Xb.dtype not in engine.dtypes:
+            continue
+        cost = engine.cost(Xb, K)
+        if cost is not None:
+            costs[engine.name] = cost
+    best = min(costs, key=costs.__getitem__)
+    # An inexact engine would spread an inf or NaN (the FFT over its whole strip;
+    # the separable passes can turn inf into NaN). The sum finds them in one pass
+    # with no temporary (a finite image whose sum overflows also goes exact: fine).
+    if not ENGINES[best].exact and not math.isfinite(on_worker(lambda: float(Xb.sum()), Xb.device)):
+        best = min((n for n in costs if ENGINES[n].exact), key=costs.__getitem__)
     return best
 
 
-def _check_fft_dtype(Xb: torch.Tensor) -> None:
-    if Xb.dtype not in _FFT_DTYPES:
-        raise InputError(f"Strategy 'fft' needs a float32 or float64 image, got {Xb.dtype}")
+def _engine(Xb: torch.Tensor, strategy: str) -> Engine:
+    """The engine asked for, if it computes in the image's dtype."""
+    engine = ENGINES[strategy]
+    if engine.dtypes is not None and Xb.dtype not in engine.dtypes:
+        names = " or ".join(str(d).removeprefix("torch.") for d in engine.dtypes)
+        raise InputError(f"Strategy {strategy!r} needs a {names} image, got {Xb.dtype}")
+    return engine
 
 
 def differentiable(Xb: torch.Tensor, K: torch.Tensor, strategy: str) -> torch.Tensor:
-    """corr2d of images :math:`(N, H, W)` with autograd: the FFT or conv2d when asked for, else the shift-add."""
-    if strategy == "fft":
-        _check_fft_dtype(Xb)
-        return fft_corr2d_differentiable(Xb, K)
-    if strategy == "conv2d":
-        return conv2d.correlate(Xb, K)
-    return direct.shift_add(Xb, K)
-
-
-def _tiling(name: str, Xb: torch.Tensor, K: torch.Tensor) -> Tiling:
-    N, H, W = Xb.shape
-    h, w = K.shape
-    if name == "fft":
-        rows = fft_rows(h, H)
-        if Xb.device.type != "cpu":  # on a GPU, strips as large as the budget allows
-            rows = max(rows, tiling_for(N, fast_size(H), fast_size(W), (h, w), Xb.device).rows)
-        return tiling_for(N, H, W, (h, w), Xb.device, rows=rows, fast_cols=True)
-    return tiling_for(N, H, W, (h, w), Xb.device)
-
-
-def _run(name: str, Xb: torch.Tensor, K: torch.Tensor, tiling: Tiling) -> torch.Tensor:
-    """Run one engine at one tile size, without autograd."""
-    N, H, W = Xb.shape
-    h, w = K.shape
-    whole = tiling.images >= N and tiling.rows >= H - h + 1 and tiling.cols >= W - w + 1
-    if name == "fft":
-        plan = FftPlan(K, tiling.rows, min(W, tiling.cols + w - 1))
-        return run_tiled(Xb, (h, w), tiling, plan)
-    if name == "separable" and bool(torch.isfinite(K).all()):
-        tile = separable.separable_tile(separable.separable_factors(K), Xb)
-        return run_tiled(Xb, (h, w), tiling, tile)
-    if name == "conv2d":
-        if whole and Xb.device.type != "cpu":
-            return conv2d.correlate(Xb, K)
-        return run_tiled(Xb, (h, w), tiling, conv2d.conv2d_tile(K))
-    # direct (and separable on a kernel with inf or NaN, where it is the same sum)
-    if fused.compile_enabled(Xb.device, h * w):
-        if whole:
-            return fused.fused_shift_add((h, w))(Xb, K)
-        return run_tiled(Xb, (h, w), tiling, fused.fused_tile(K))
-    return run_tiled(Xb, (h, w), tiling, direct.direct_tile(K))
+    """corr2d of images :math:`(N, H, W)` with autograd: the engine's differentiable path (auto: the shift-add)."""
+    return _engine(Xb, "direct" if strategy == "auto" else strategy).differentiable(Xb, K)
 
 
 def compute(Xb: torch.Tensor, K: torch.Tensor, strategy: str) -> torch.Tensor:
@@ -144,13 +93,11 @@ def compute(Xb: torch.Tensor, K: torch.Tensor, strategy: str) -> torch.Tensor:
     Raises:
         OutOfMemoryError: the output does not fit even when computed one row band at a time.
     """
-    name = _choose(Xb, K) if strategy == "auto" else strategy
-    if name == "fft":
-        _check_fft_dtype(Xb)
-    tiling = _tiling(name, Xb, K)
+    engine = _engine(Xb, _choose(Xb, K) if strategy == "auto" else strategy)
+    tiling = engine.tiling(Xb, K)
     while True:
         try:
-            return _run(name, Xb, K, tiling)
+            return engine.run(Xb, K, tiling)
         except Exception as e:
             if not is_device_out_of_memory(e):
                 raise

@@ -5,13 +5,12 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
+from convlearn.corr.config import check_border
 from convlearn.corr.planes import as_images
-from convlearn.errors import InputError, invalid_choice
+from convlearn.errors import InputError
 
-__all__ = ["BORDERS", "pad_same"]
+__all__ = ["pad_same"]
 
-#: Border rules for ``same``. ``reflect`` is torch's reflect, OpenCV's BORDER_REFLECT_101.
-BORDERS = ("zero", "reflect", "replicate", "circular")
 _TORCH_PAD = {"zero": "constant", "reflect": "reflect", "replicate": "replicate", "circular": "circular"}
 
 
@@ -42,8 +41,7 @@ def pad_same(
     >>> pad_same(torch.ones(2, 2), (3, 3)).shape
     torch.Size([4, 4])
     """
-    if border not in BORDERS:
-        raise invalid_choice("border", border, BORDERS)
+    check_border(border)
     h, w = kernel_shape
     ay, ax = anchor if anchor is not None else (h // 2, w // 2)
     Xb, lead = as_images(X)

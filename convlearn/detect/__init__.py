@@ -1,13 +1,15 @@
 """Applying a kernel to images: the library behind ``convlearn detect``.
 
-- :mod:`~convlearn.detect.config`: the settings (:class:`DetectConfig`) and their one check;
+Two ways in: :func:`detect_image` on an array, :func:`run_detect` on files.
+
+- :mod:`~convlearn.detect.config`: the settings (:class:`DetectConfig`), their parsers and their one check (torch-free);
 - :mod:`~convlearn.detect.pipeline`: the pipeline on arrays (correlation, magnitude, Canny, thresholds);
-- :mod:`~convlearn.detect.files`: one file, or many with decoding ahead and a report per file;
+- :mod:`~convlearn.detect.batch`: the batch runner, decoding ahead and a report per file;
 - :mod:`~convlearn.detect.report`: what happened to each file of a batch;
 - :mod:`~convlearn.detect.run`: :func:`run_detect`, the whole command from plain values.
 
 Names are imported lazily (PEP 562): ``from convlearn.detect import run_detect``
-does not import torch, so that a bad kernel or a missing file fails at once.
+does not import torch, so that every mistake fails at once.
 """
 
 from __future__ import annotations
@@ -22,9 +24,6 @@ _EXPORTS = {
     "DetectOutput": "pipeline",
     "apply_kernel": "pipeline",
     "detect_image": "pipeline",
-    "detect_planes": "pipeline",
-    "detect_file": "files",
-    "detect_files": "files",
     "BatchInterrupted": "report",
     "BatchReport": "report",
     "FileResult": "report",

@@ -1,7 +1,8 @@
 """How ``detect`` filters: its settings, their one check, and the tag of default output names.
 
-Importing this module does not import torch (:func:`check_config` does), so
-:mod:`convlearn.detect.run` can take its defaults from :class:`DetectConfig`.
+Nothing here imports torch: text is parsed into values here, once, and
+:func:`check_config` checks every setting before :mod:`convlearn.detect.run`
+imports torch, so a bad option fails in a fraction of a second.
 """
 
 from __future__ import annotations
@@ -11,11 +12,20 @@ import math
 from dataclasses import dataclass, replace
 from pathlib import Path
 
+from convlearn.corr.config import check_border, check_mode
 from convlearn.errors import InputError, invalid_choice
-from convlearn.images import CHANNELS, DEFAULT_MAX_PIXELS, OUTPUT_FORMATS, PNG_COMPRESSION, SCALES
+from convlearn.images.config import CHANNELS, DEFAULT_MAX_PIXELS, OUTPUT_FORMATS, PNG_COMPRESSION, SCALES
 from convlearn.kernels import KERNELS, Kernel
 
-__all__ = ["DetectConfig", "check_config", "default_tag", "kernel_channels"]
+__all__ = [
+    "MAX_SIGMA",
+    "DetectConfig",
+    "check_config",
+    "default_tag",
+    "kernel_channels",
+    "parse_canny",
+    "parse_threshold",
+]
 
 
 @dataclass(frozen=True)
@@ -46,15 +56,47 @@ class DetectConfig:
 MAX_SIGMA = 1e6
 
 
-def _canny_pair(value: str | tuple[float, float]) -> tuple[float, float]:
-    """``--canny``'s LOW,HIGH from its text, or a pair given from Python (checked by the same rules)."""
-    from convlearn.edges import parse_canny
+def parse_threshold(text: str | float) -> float | str:
+    """``--threshold``'s value: a finite number, or ``otsu``.
 
-    return parse_canny(value if isinstance(value, str) else ",".join(map(str, value)))
+    >>> parse_threshold("0.5"), parse_threshold("OTSU")
+    (0.5, 'otsu')
+    """
+    if isinstance(text, int | float) and not isinstance(text, bool):
+        value = float(text)
+    else:
+        word = str(text).strip().lower()
+        if word == "otsu":
+            return "otsu"
+        try:
+            value = float(word)
+        except ValueError:
+            raise InputError(f"Invalid threshold {text!r}. Expected a number or 'otsu'") from None
+    if not math.isfinite(value):
+        raise InputError(f"Invalid threshold {text!r}. Expected a finite number or 'otsu'")
+    return value
+
+
+def parse_canny(value: str | tuple[float, float]) -> tuple[float, float]:
+    """``--canny``'s ``LOW,HIGH`` (or a pair given from Python): two finite numbers with ``0 <= LOW <= HIGH``.
+
+    >>> parse_canny("0.1,0.3"), parse_canny((0, 1))
+    ((0.1, 0.3), (0.0, 1.0))
+    """
+    is_text = isinstance(value, str)
+    text = value if is_text else ",".join(map(str, value))  # what a message shows
+    parts = [p.strip() for p in value.split(",")] if is_text else list(value)
+    try:
+        low, high = (float(p) for p in parts)
+    except (TypeError, ValueError):
+        raise InputError(f"Invalid Canny thresholds {text!r}. Expected LOW,HIGH, for example 0.1,0.3") from None
+    if not (math.isfinite(low) and math.isfinite(high)) or not 0 <= low <= high:
+        raise InputError(f"Invalid Canny thresholds {text!r}. Expected 0 <= LOW <= HIGH, for example 0.1,0.3")
+    return low, high
 
 
 def check_config(config: DetectConfig) -> DetectConfig:
-    """Check every choice at once, before any file is read.
+    """Check every choice at once, before any file is read (and before torch is imported).
 
     Args:
         config: the settings as given; ``threshold`` and ``canny`` may still be text.
@@ -68,13 +110,24 @@ def check_config(config: DetectConfig) -> DetectConfig:
     >>> check_config(DetectConfig(canny="0.1,0.3")).canny
     (0.1, 0.3)
     """
-    from convlearn.corr import BORDERS, MODES
-    from convlearn.edges import parse_threshold
-
     c = config
+    _check_choices(c)
+    if c.bit_depth == 16 and c.channels == "each":
+        raise InputError("--bit-depth 16 writes one plane; with --channels each write .npy or 8-bit .png")
+    if c.batch_size < 1 or c.workers < 0:
+        raise InputError(f"Invalid batch size {c.batch_size} or workers {c.workers}; need >= 1 and >= 0")
+    threshold = None if c.threshold is None else parse_threshold(c.threshold)
+    canny = None if c.canny is None else _check_canny(c, threshold)
+    if c.angle and not (c.magnitude or canny):
+        raise InputError("--angle is the direction of a gradient pair: add --magnitude or --canny")
+    return replace(c, threshold=threshold, canny=canny)
+
+
+def _check_choices(c: DetectConfig) -> None:
+    """Each setting one of its choices."""
+    check_mode(c.mode)
+    check_border(c.border)
     for what, value, choices in [
-        ("mode", c.mode, MODES),
-        ("border", c.border, BORDERS),
         ("scale", c.scale, SCALES),
         ("channels", c.channels, CHANNELS),
         ("format", c.fmt, OUTPUT_FORMATS),
@@ -85,25 +138,20 @@ def check_config(config: DetectConfig) -> DetectConfig:
         raise invalid_choice("bit depth", c.bit_depth, ["8", "16"])
     if c.png_compression not in range(10):
         raise invalid_choice("PNG compression", c.png_compression, [str(n) for n in range(10)])
-    if c.bit_depth == 16 and c.channels == "each":
-        raise InputError("--bit-depth 16 writes one plane; with --channels each write .npy or 8-bit .png")
-    if c.batch_size < 1 or c.workers < 0:
-        raise InputError(f"Invalid batch size {c.batch_size} or workers {c.workers}; need >= 1 and >= 0")
-    threshold = None if c.threshold is None else parse_threshold(c.threshold)
-    canny = None
-    if c.canny is not None:
-        canny = _canny_pair(c.canny)
-        if c.magnitude:
-            raise InputError("--canny computes its own gradient magnitude; drop --magnitude")
-        if threshold is not None:
-            raise InputError("--canny already gives a binary edge map; drop --threshold")
-        if c.mode != "valid" or c.border != "zero":
-            raise InputError("--canny always gives the input's size, with its own borders; drop --mode and --border")
-        if not math.isfinite(c.sigma) or not 0 <= c.sigma <= MAX_SIGMA:
-            raise InputError(f"Invalid --sigma {c.sigma}. Expected a number from 0 (no smoothing) to {MAX_SIGMA:g}")
-    if c.angle and not (c.magnitude or canny):
-        raise InputError("--angle is the direction of a gradient pair: add --magnitude or --canny")
-    return replace(c, threshold=threshold, canny=canny)
+
+
+def _check_canny(c: DetectConfig, threshold: float | str | None) -> tuple[float, float]:
+    """Canny's thresholds and sigma, and the options it replaces left out."""
+    canny = parse_canny(c.canny)
+    if c.magnitude:
+        raise InputError("--canny computes its own gradient magnitude; drop --magnitude")
+    if threshold is not None:
+        raise InputError("--canny already gives a binary edge map; drop --threshold")
+    if c.mode != "valid" or c.border != "zero":
+        raise InputError("--canny always gives the input's size, with its own borders; drop --mode and --border")
+    if not math.isfinite(c.sigma) or not 0 <= c.sigma <= MAX_SIGMA:
+        raise InputError(f"Invalid --sigma {c.sigma}. Expected a number from 0 (no smoothing) to {MAX_SIGMA:g}")
+    return canny
 
 
 def kernel_channels(kernel: Kernel, config: DetectConfig) -> DetectConfig:

@@ -6,7 +6,9 @@
    or Canny's edges (``canny``, see :mod:`convlearn.edges`);
 3. optionally a threshold, a number or Otsu's, into a binary map.
 
-:func:`detect_image` runs it on one array; :mod:`convlearn.detect.files` on many files.
+:func:`detect_image` runs it on one array. :func:`detect_stack`, the step it
+shares with the batch runner of :mod:`convlearn.detect.batch`, runs it on a
+stack of images of one shape with a config already checked.
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ from convlearn.errors import InputError
 from convlearn.kernels import Kernel, gradient_pair
 from convlearn.runtime import resolve_device
 
-__all__ = ["DetectOutput", "apply_kernel", "detect_batch", "detect_checked", "detect_image", "detect_planes"]
+__all__ = ["DetectOutput", "apply_kernel", "detect_image", "detect_stack"]
 
 
 @dataclass(frozen=True)
@@ -86,31 +88,10 @@ def _correlate_colour(X: torch.Tensor, kernel: Kernel, cfg: DetectConfig) -> tor
     return torch.stack(out, dim=1).reshape(-1, *out[0].shape[-2:])  # (B*3, h', w')
 
 
-def detect_planes(X: torch.Tensor, kernel: Kernel, config: DetectConfig | None = None) -> DetectOutput:
-    """The whole ``detect`` pipeline on a stack of planes already on the device.
-
-    Args:
-        X: float planes.
-        kernel: the kernel (unused by Canny, which has its own Gaussian and Sobel).
-        config: see :class:`DetectConfig`, already checked.
-
-    Returns:
-        The values (and the angle and thresholds when asked for), on X's device.
-
-    Shape:
-        - X: :math:`(N, H, W)`
-        - Output: ``valid``: :math:`(N, H - h + 1, W - w + 1)`; ``same`` and Canny: :math:`(N, H, W)`.
-          With ``magnitude`` in ``valid`` mode the pair's outputs are cut to their
-          common top-left part (``edge``/``edge-t``: :math:`(N, H - 1, W - 1)`).
-
-    >>> from convlearn.kernels import parse_kernel
-    >>> cfg = DetectConfig(magnitude=True)
-    >>> detect_planes(torch.tensor([[[0.0, 3.0], [4.0, 0.0]]]), parse_kernel("edge"), cfg).values
-    tensor([[[5.]]])
-    """
+def _pipeline(X: torch.Tensor, kernel: Kernel, cfg: DetectConfig) -> DetectOutput:
+    """The pipeline on planes :math:`(N, H, W)` already on the device, with a checked config."""
     from convlearn import edges
 
-    cfg = config or DetectConfig()
     gx = gy = None
     if cfg.canny is not None:
         low, high = cfg.canny
@@ -146,13 +127,13 @@ def _from_planes(Y: torch.Tensor | None, B: int, channels: str) -> torch.Tensor 
     return Y.reshape(B, 3, *Y.shape[-2:]).permute(0, 2, 3, 1)
 
 
-def detect_batch(images: np.ndarray, kernel: Kernel, config: DetectConfig, device: torch.device) -> DetectOutput:
-    """The pipeline on images of one shape, stacked, with a checked config.
+def detect_stack(images: np.ndarray, kernel: Kernel, config: DetectConfig, device: torch.device) -> DetectOutput:
+    """The pipeline on images of one shape, stacked, with a config :func:`check_config` has checked.
 
     Args:
         images: float32 images, grey or (with ``channels="each"``) R, G and B.
         kernel: from :func:`~convlearn.kernels.parse_kernel`.
-        config: from :func:`check_config`.
+        config: from :func:`check_config` (after :func:`kernel_channels`).
         device: from :func:`~convlearn.runtime.resolve_device`.
 
     Returns:
@@ -161,12 +142,19 @@ def detect_batch(images: np.ndarray, kernel: Kernel, config: DetectConfig, devic
 
     Shape:
         - images: :math:`(B, H, W)`, or :math:`(B, H, W, 3)` with ``channels="each"``
-        - Output: :math:`(B, h, w)` or :math:`(B, h, w, 3)`
+        - Output: :math:`(B, h, w)` or :math:`(B, h, w, 3)`. With ``magnitude`` in
+          ``valid`` mode the pair's outputs are cut to their common top-left part.
+
+    >>> from convlearn.kernels import parse_kernel
+    >>> cfg = check_config(DetectConfig(magnitude=True))
+    >>> images = np.array([[[0.0, 3.0], [4.0, 0.0]]], np.float32)  # one 2x2 image
+    >>> detect_stack(images, parse_kernel("edge"), cfg, torch.device("cpu")).values
+    tensor([[[5.]]])
     """
     B = len(images)
     X = torch.from_numpy(_to_planes(images, config.channels)).to(device)  # (N, H, W)
     with torch.no_grad():
-        out = detect_planes(X, kernel, config)
+        out = _pipeline(X, kernel, config)
     return DetectOutput(
         _from_planes(out.values, B, config.channels),
         _from_planes(out.angle, B, config.channels),
@@ -193,17 +181,13 @@ def detect_image(image: np.ndarray | torch.Tensor, kernel: Kernel, config: Detec
     >>> detect_image(np.array([[0.0, 1.0, 1.0]]), parse_kernel("edge")).values
     tensor([[-1.,  0.]])
     """
-    return detect_checked(image, kernel, check_config(kernel_channels(kernel, config or DetectConfig())))
-
-
-def detect_checked(image: np.ndarray | torch.Tensor, kernel: Kernel, config: DetectConfig) -> DetectOutput:
-    """:func:`detect_image` with a config that :func:`check_config` has already checked."""
+    config = check_config(kernel_channels(kernel, config or DetectConfig()))
     array = np.asarray(image.cpu() if isinstance(image, torch.Tensor) else image, dtype=np.float32)
     want = 3 if config.channels == "each" else 2
     if array.ndim != want or (want == 3 and array.shape[-1] != 3):
         form = "(H, W, 3)" if want == 3 else "(H, W)"
         raise InputError(f"With channels={config.channels!r} the image must be {form}, got {array.shape}")
-    out = detect_batch(array[None], kernel, config, resolve_device(config.device))
+    out = detect_stack(array[None], kernel, config, resolve_device(config.device))
     return DetectOutput(
         out.values[0],
         None if out.angle is None else out.angle[0],

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from convlearn.errors import Interrupted
-from convlearn.images import Source
+from convlearn.files import STDIO, Source
 
 __all__ = ["BatchInterrupted", "BatchReport", "FileResult"]
 
@@ -29,6 +29,16 @@ class FileResult:
     @property
     def ok(self) -> bool:
         return self.error is None
+
+    @property
+    def to_file(self) -> bool:
+        """Whether the result went to a file (not to stdout, nor only to ``on_result``)."""
+        return self.output not in (None, STDIO)
+
+    @property
+    def source_name(self) -> str:
+        """The input as a person reads it: ``<stdin>`` for ``-``."""
+        return "<stdin>" if self.source == STDIO else self.source
 
     def to_json(self) -> dict[str, Any]:
         """The ``--json`` record: shape, min, max, mean, output path and time taken."""

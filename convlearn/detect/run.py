@@ -1,9 +1,10 @@
 """``run_detect``: the whole ``convlearn detect`` from plain values, callable from Python too.
 
-It checks everything, names every output, shards the inputs under torchrun,
-filters them and gathers what every rank did. The commonest mistakes (a bad
-kernel, a missing file) are found before torch is imported, so they fail in
-a fraction of a second: this module imports torch only after those checks.
+It checks everything and names every output (:func:`_plan`), then shards the
+inputs under torchrun, filters them and gathers what every rank did (:func:`_run`).
+Every check comes before torch is imported, so a mistake (a bad kernel, a missing
+file, a bad output path) fails in a fraction of a second: only :func:`_run`
+imports torch.
 """
 
 from __future__ import annotations
@@ -15,22 +16,16 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from convlearn.detect.config import DetectConfig, default_tag
+from convlearn.detect.config import DetectConfig, check_config, default_tag, kernel_channels
 from convlearn.detect.report import BatchReport
 from convlearn.errors import InputError
-from convlearn.images import (
-    STDIO,
-    Source,
-    check_not_input,
-    collect_inputs,
-    make_output_dirs,
-    plan_outputs,
-    require_file,
-)
+from convlearn.files import STDIO, Source, check_not_input, collect_inputs, make_output_dirs, plan_outputs
+from convlearn.images.decode import require_file
 from convlearn.kernels import Kernel, kernel_file_of, parse_kernel
+from convlearn.runtime.config import check_device, under_torchrun
 
 if TYPE_CHECKING:
-    from convlearn.detect.files import OnResult
+    from convlearn.detect.batch import OnResult
 
 __all__ = ["DetectJob", "DetectOutcome", "run_detect"]
 
@@ -104,23 +99,74 @@ def run_detect(
         ConvlearnError: with a single input, its own error.
         BatchInterrupted: on Ctrl-C.
     """
-    K = parse_kernel(kernel)
+    plan = _plan(
+        inputs=inputs,
+        spec=kernel,
+        output=output,
+        angle=angle,
+        recursive=recursive,
+        overwrite=overwrite,
+        keep_values=keep_values,
+        text_on_stdout=text_on_stdout,
+        settings=settings,
+    )
+    hooks = _Hooks(on_start, on_result, on_summary)
+    return _run(plan, keep_values=keep_values, hooks=hooks)
+
+
+@dataclass(frozen=True)
+class _Plan:
+    """What :func:`_plan` checked and named: every input, output and angle output, the kernel and the config."""
+
+    sources: list[Source]
+    outputs: list[str | None]
+    angles: list[str | None] | None
+    kernel: Kernel
+    config: DetectConfig
+
+
+@dataclass(frozen=True)
+class _Hooks:
+    """run_detect's callbacks, told in this order."""
+
+    on_start: Callable[[DetectJob], None] | None
+    on_result: OnResult | None
+    on_summary: Callable[[DetectOutcome], None] | None
+
+
+def _plan(
+    *,
+    inputs: Sequence[str | os.PathLike],
+    spec: str,
+    output: str | os.PathLike | None,
+    angle: str | os.PathLike | None,
+    recursive: bool,
+    overwrite: bool,
+    keep_values: bool,
+    text_on_stdout: bool,
+    settings: dict[str, Any],
+) -> _Plan:
+    """Check every setting, input and output, without torch; then make the output folders."""
+    K = parse_kernel(spec)
     sources = collect_inputs(inputs, recursive=recursive)
     if len(sources) == 1 and sources[0].path != STDIO:
         require_file(sources[0].path)  # one input: fail now (in a batch, each file fails on its own)
-    from convlearn.detect.config import check_config, kernel_channels  # check_config imports torch
-
     config = check_config(kernel_channels(K, DetectConfig(**settings, angle=angle is not None)))
-    if config.canny is not None and kernel != "edge":
+    if config.canny is not None and spec != "edge":
         raise InputError("--canny uses its own Sobel gradients; drop --kernel")
     output = _stdout_rules(sources, output, text_on_stdout)
     tag = None if keep_values else default_tag(K, config)
     outputs = plan_outputs(sources, output, fmt=config.fmt, default_tag=tag, overwrite=overwrite, create=False)
     angles = _plan_angles(sources, angle, outputs, config.fmt)
-    _check_not_kernel_file(kernel, [*outputs, *(angles or [])])  # then, every output checked, make their folders
-    make_output_dirs([*outputs, *(angles or [])])
-    callbacks = {"on_start": on_start, "on_result": on_result, "on_summary": on_summary}
-    return _run(sources, outputs, angles, K, config, keep_values=keep_values, **callbacks)
+    targets = [*outputs, *(angles or [])]
+    _check_not_kernel_file(spec, targets)
+    if under_torchrun() and STDIO in [*(s.path for s in sources), *outputs]:
+        raise InputError("Under torchrun, detect reads and writes files; - (stdin or stdout) is not supported")
+    check_device(config.device)  # whether it exists here, torch tells later
+
+    # Every output checked: now their folders may be made.
+    make_output_dirs(targets)
+    return _Plan(sources, outputs, angles, K, config)
 
 
 def _check_not_kernel_file(spec: str, targets: list[str | None]) -> None:
@@ -155,44 +201,49 @@ def _plan_angles(
     return angles
 
 
-def _run(
-    sources: list[Source],
-    outputs: list[str | None],
-    angles: list[str | None] | None,
-    kernel: Kernel,
-    config: DetectConfig,
-    *,
-    keep_values: bool,
-    on_start: Callable[[DetectJob], None] | None,
-    on_result: OnResult | None,
-    on_summary: Callable[[DetectOutcome], None] | None,
-) -> DetectOutcome:
+def _run(plan: _Plan, *, keep_values: bool, hooks: _Hooks) -> DetectOutcome:
     """Filter this rank's share of the files, gather every rank's results, tell them on rank 0."""
-    from convlearn.detect.files import FileBatch
+    from convlearn.detect.batch import run_batch
     from convlearn.runtime import distributed, resolve_device
 
-    device = resolve_device(config.device)
+    device = resolve_device(plan.config.device)
     # Under torchrun each rank filters its own share of the files (every output
     # is written once, by the rank that reads its input); rank 0 tells the summary.
     where = distributed.setup(device)
-    total = len(sources)
+    sources, outputs, angles = plan.sources, plan.outputs, plan.angles
     if where.active:
-        if STDIO in [s.path for s in sources] or STDIO in outputs:
-            raise InputError("Under torchrun, detect reads and writes files; - (stdin or stdout) is not supported")
         sources, outputs = distributed.shard(sources, where), distributed.shard(outputs, where)
         angles = None if angles is None else distributed.shard(angles, where)
-    job = DetectJob(total=total, share=len(sources), to_stdout=STDIO in outputs, is_main=where.is_main)
-    if on_start is not None:
-        on_start(job)
+    job = DetectJob(total=len(plan.sources), share=len(sources), to_stdout=STDIO in outputs, is_main=where.is_main)
+    if hooks.on_start is not None:
+        hooks.on_start(job)
+
     start = time.perf_counter()
-    batch = FileBatch(
-        sources, outputs, kernel, config, device, angle_outputs=angles, on_result=on_result, keep_values=keep_values
+    report = run_batch(
+        sources,
+        outputs,
+        plan.kernel,
+        plan.config,
+        device,
+        angle_outputs=angles,
+        on_result=hooks.on_result,
+        keep_values=keep_values,
     )
-    report = batch.run()
+    outcome = _gather(job, report, start)
+    if where.is_main and hooks.on_summary is not None:
+        hooks.on_summary(outcome)
+    distributed.barrier()  # no rank returns (and may exit, stopping the others) before rank 0 has told
+    return outcome
+
+
+def _gather(job: DetectJob, report: BatchReport, start: float) -> DetectOutcome:
+    """Every rank's failures, outputs and count of files done, on every rank; the seconds since ``start``."""
+    from convlearn.runtime import distributed
+
     failed = [r.error for r in report.failed]
     written = [r.output for r in report.done if r.output not in (None, STDIO)]
-    shares = distributed.all_gather_objects((failed, written, len(report.done)))  # every rank's, on every rank
-    outcome = DetectOutcome(
+    shares = distributed.all_gather_objects((failed, written, len(report.done)))
+    return DetectOutcome(
         job=job,
         report=report,
         failed=[e for share in shares for e in share[0]],
@@ -200,7 +251,3 @@ def _run(
         done=sum(share[2] for share in shares),
         seconds=time.perf_counter() - start,
     )
-    if where.is_main and on_summary is not None:
-        on_summary(outcome)
-    distributed.barrier()  # no rank returns (and may exit, stopping the others) before rank 0 has told
-    return outcome

@@ -13,10 +13,9 @@ from convlearn.edges.canny import (
     canny_parts,
     hysteresis,
     non_max_suppression,
-    parse_canny,
 )
 from convlearn.edges.gradients import gradient_angle, gradient_magnitude, smooth, sobel_gradients
-from convlearn.edges.threshold import apply_threshold, otsu_threshold, parse_threshold
+from convlearn.edges.threshold import apply_threshold, otsu_threshold
 
 __all__ = [
     "TAN_22_5",
@@ -30,8 +29,6 @@ __all__ = [
     "hysteresis",
     "non_max_suppression",
     "otsu_threshold",
-    "parse_canny",
-    "parse_threshold",
     "smooth",
     "sobel_gradients",
 ]

@@ -33,7 +33,6 @@ __all__ = [
     "canny_parts",
     "hysteresis",
     "non_max_suppression",
-    "parse_canny",
 ]
 
 #: OpenCV's fixed-point tan(22.5°) in Canny (13573 / 2**15), kept so that the
@@ -50,22 +49,6 @@ class CannyResult:
     edges: torch.Tensor  # (N, H, W) float, 1 on an edge, else 0
     gx: torch.Tensor | None  # (N, H, W) Sobel x of the smoothed image; None when not asked for
     gy: torch.Tensor | None  # (N, H, W) Sobel y of the smoothed image; None when not asked for
-
-
-def parse_canny(text: str) -> tuple[float, float]:
-    """``--canny``'s ``LOW,HIGH``: two finite numbers with ``0 <= LOW <= HIGH``.
-
-    >>> parse_canny("0.1,0.3")
-    (0.1, 0.3)
-    """
-    parts = [p.strip() for p in str(text).split(",")]
-    try:
-        low, high = (float(p) for p in parts)
-    except ValueError:
-        raise InputError(f"Invalid Canny thresholds {text!r}. Expected LOW,HIGH, for example 0.1,0.3") from None
-    if not (math.isfinite(low) and math.isfinite(high)) or not 0 <= low <= high:
-        raise InputError(f"Invalid Canny thresholds {text!r}. Expected 0 <= LOW <= HIGH, for example 0.1,0.3")
-    return low, high
 
 
 def _neighbours(M: torch.Tensor, fill: float | int) -> dict[tuple[int, int], torch.Tensor]:

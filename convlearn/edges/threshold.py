@@ -12,28 +12,7 @@ import torch
 from convlearn.corr import as_planes
 from convlearn.errors import InputError
 
-__all__ = ["apply_threshold", "otsu_threshold", "parse_threshold"]
-
-
-def parse_threshold(text: str | float) -> float | str:
-    """``--threshold``'s value: a finite number, or ``otsu``.
-
-    >>> parse_threshold("0.5"), parse_threshold("OTSU")
-    (0.5, 'otsu')
-    """
-    if isinstance(text, int | float) and not isinstance(text, bool):
-        value = float(text)
-    else:
-        word = str(text).strip().lower()
-        if word == "otsu":
-            return "otsu"
-        try:
-            value = float(word)
-        except ValueError:
-            raise InputError(f"Invalid threshold {text!r}. Expected a number or 'otsu'") from None
-    if not math.isfinite(value):
-        raise InputError(f"Invalid threshold {text!r}. Expected a finite number or 'otsu'")
-    return value
+__all__ = ["apply_threshold", "otsu_threshold"]
 
 
 def otsu_threshold(Y: torch.Tensor, bins: int = 256) -> torch.Tensor:
@@ -108,12 +87,11 @@ def apply_threshold(Y: torch.Tensor, t: float | str | torch.Tensor) -> tuple[tor
     >>> apply_threshold(torch.tensor([[0.2, 0.5, 0.7]]), 0.5)[0]
     tensor([[0., 0., 1.]])
     """
+    if isinstance(t, str) and t != "otsu":
+        raise InputError(f"Invalid threshold {t!r}. Expected a number, 'otsu' or a tensor")
     Yb, lead = as_planes(Y, "apply_threshold")
     if isinstance(t, str):
-        if parse_threshold(t) != "otsu":
-            t = parse_threshold(t)
-        else:
-            t = otsu_threshold(Yb)
+        t = otsu_threshold(Yb)
     ts = torch.as_tensor(t, dtype=Y.dtype, device=Y.device).expand(Yb.shape[0]).clone()  # (N,)
     binary = (Yb > ts[:, None, None]).to(Y.dtype)  # (N, H, W)
     return binary.reshape(Y.shape), ts.reshape(lead)

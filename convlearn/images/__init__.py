@@ -1,103 +1,61 @@
-"""Images on disk: decoding, encoding, stdin and stdout, atomic files, input collection and output planning.
+"""Images as values: decoding, encoding, format details and decoding ahead.
 
+- :mod:`~convlearn.images.config`: the words (channels, scales, formats, limits), torch-, NumPy- and Pillow-free;
 - :mod:`~convlearn.images.decode`: bytes or a file to float values (and the stored levels);
 - :mod:`~convlearn.images.encode`: float values to the bytes of a file, and to a file;
-- :mod:`~convlearn.images.stdio`: ``-`` as stdin for an input and stdout for an output;
-- :mod:`~convlearn.images.files`: atomic writes and output directories;
-- :mod:`~convlearn.images.inputs`: files, directories and globs to inputs, and their outputs;
+- :mod:`~convlearn.images.formats`: format details (16-bit colour PNG, EXIF, ``.npy`` headers, read caps);
 - :mod:`~convlearn.images.prefetch`: decoding ahead on threads, and batches of one shape.
 
-Nothing here imports torch.
+Files on disk (atomic writes, input collection, output planning, ``-`` as
+stdin and stdout) are :mod:`convlearn.files`. Nothing here imports torch, and
+names are imported lazily (PEP 562): ``from convlearn.images import SCALES``
+reads :mod:`~convlearn.images.config` alone.
 """
 
-from convlearn.images.decode import (
-    CHANNELS,
-    DEFAULT_MAX_PIXELS,
-    LUMA,
-    Decoded,
-    decode_image,
-    decode_with_levels,
-    integer_range,
-    read_image,
-    read_with_levels,
-    require_file,
-)
-from convlearn.images.encode import (
-    IMAGE_SUFFIXES,
-    OUTPUT_FORMATS,
-    PNG_COMPRESSION,
-    SCALES,
-    encode_image,
-    encode_png,
-    to_picture,
-    write_image,
-)
-from convlearn.images.files import (
-    atomic_write,
-    check_not_input,
-    check_output,
-    check_outputs,
-    make_output_dir,
-    write_bytes,
-    write_text,
-)
-from convlearn.images.formats import image_size
-from convlearn.images.inputs import (
-    INPUT_SUFFIXES,
-    Source,
-    check_image_suffix,
-    collect_inputs,
-    make_output_dirs,
-    plan_outputs,
-)
-from convlearn.images.prefetch import (
-    Loaded,
-    group_batches,
-    prefetch,
-)
-from convlearn.images.stdio import (
-    STDIO,
-    read_input,
-    write_output,
-)
+from __future__ import annotations
 
-__all__ = [
-    "CHANNELS",
-    "DEFAULT_MAX_PIXELS",
-    "IMAGE_SUFFIXES",
-    "INPUT_SUFFIXES",
-    "LUMA",
-    "OUTPUT_FORMATS",
-    "PNG_COMPRESSION",
-    "SCALES",
-    "STDIO",
-    "Decoded",
-    "Loaded",
-    "Source",
-    "atomic_write",
-    "check_image_suffix",
-    "check_not_input",
-    "check_output",
-    "check_outputs",
-    "collect_inputs",
-    "decode_image",
-    "decode_with_levels",
-    "encode_image",
-    "encode_png",
-    "group_batches",
-    "image_size",
-    "integer_range",
-    "make_output_dir",
-    "make_output_dirs",
-    "plan_outputs",
-    "prefetch",
-    "read_image",
-    "read_input",
-    "read_with_levels",
-    "require_file",
-    "to_picture",
-    "write_bytes",
-    "write_image",
-    "write_output",
-    "write_text",
-]
+import importlib
+
+# Eager, and light (the standard library only): the function ``prefetch`` shares its
+# module's name, and importing the module later would put the module in its place.
+from convlearn.images.prefetch import Loaded as Loaded
+from convlearn.images.prefetch import group_batches as group_batches
+from convlearn.images.prefetch import prefetch as prefetch
+
+# public name -> module of this package that defines it
+_EXPORTS = {
+    "CHANNELS": "config",
+    "DEFAULT_MAX_PIXELS": "config",
+    "IMAGE_SUFFIXES": "config",
+    "OUTPUT_FORMATS": "config",
+    "PNG_COMPRESSION": "config",
+    "SCALES": "config",
+    "LUMA": "decode",
+    "Decoded": "decode",
+    "decode_image": "decode",
+    "decode_with_levels": "decode",
+    "integer_range": "decode",
+    "read_image": "decode",
+    "read_with_levels": "decode",
+    "require_file": "decode",
+    "encode_image": "encode",
+    "encode_png": "encode",
+    "to_picture": "encode",
+    "write_image": "encode",
+    "check_npy_header": "formats",
+    "image_size": "formats",
+}
+
+__all__ = sorted([*_EXPORTS, "Loaded", "group_batches", "prefetch"])
+
+
+def __getattr__(name: str):
+    if name in _EXPORTS:
+        value = getattr(importlib.import_module(f"{__name__}.{_EXPORTS[name]}"), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return __all__

@@ -31,6 +31,7 @@ import numpy as np
 from PIL import Image, UnidentifiedImageError
 
 from convlearn.errors import ImageReadError, invalid_choice
+from convlearn.images.config import CHANNELS, DEFAULT_MAX_PIXELS
 from convlearn.images.formats import (
     NPY_MAGIC,
     check_npy_header,
@@ -58,10 +59,6 @@ __all__ = [
 
 #: ITU-R BT.601 luma weights, the ones Pillow's ``convert("L")`` uses.
 LUMA = (0.299, 0.587, 0.114)
-#: Colour handling: ``luma`` (one plane) or ``each`` (R, G and B separately).
-CHANNELS = ("luma", "each")
-#: Pillow's own decompression-bomb limit (Image.MAX_IMAGE_PIXELS), kept on by default.
-DEFAULT_MAX_PIXELS = Image.MAX_IMAGE_PIXELS
 #: Guards Pillow's global size limit while an image is opened (see _open).
 _PILLOW_LIMIT_LOCK = threading.Lock()
 #: The first bytes of every ``.npy`` file.

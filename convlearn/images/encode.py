@@ -22,7 +22,8 @@ import numpy as np
 from PIL import Image
 
 from convlearn.errors import InputError, invalid_choice
-from convlearn.images.files import write_bytes
+from convlearn.files.atomic import write_bytes
+from convlearn.images.config import IMAGE_SUFFIXES, OUTPUT_FORMATS, PNG_COMPRESSION, SCALES
 
 __all__ = [
     "IMAGE_SUFFIXES",
@@ -35,21 +36,6 @@ __all__ = [
     "write_image",
 ]
 
-#: Suffixes read and written through Pillow.
-IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".tif", ".tiff", ".bmp")
-#: Formats for outputs named without a suffix (stdout, a directory of results).
-OUTPUT_FORMATS = ("png", "tif", "npy")
-#: How values become 8- or 16-bit picture levels (``M`` = the picture's maximum level):
-#:   clip    v in [0, 1] -> v * M, values outside clipped;
-#:   signed  0 -> mid-grey, +-max|v| -> M / 0;
-#:   abs     |v| / max|v| * M;
-#:   minmax  (v - min) / (max - min) * M;
-#:   auto    clip when every value lies in [0, 1], else signed when any is negative, else minmax.
-SCALES = ("auto", "clip", "signed", "abs", "minmax")
-#: The default zlib level of PNG output: 1, OpenCV's default. Level 1 also matches
-#: runs only (zlib's Z_RLE, OpenCV's default strategy), fast and compact on filtered
-#: rows; 2-9 use zlib's full search at that level; 0 stores the rows uncompressed.
-PNG_COMPRESSION = 1
 #: Values mapped to levels per chunk, so the float64 work stays in the cache.
 _CHUNK = 1 << 16
 #: Pillow's format names for the picture suffixes that are not PNG.

@@ -23,6 +23,7 @@ import numpy as np
 from PIL import Image
 
 from convlearn.errors import ImageReadError
+from convlearn.files.npy import read_npy_header
 
 __all__ = [
     "BYTES_PER_PIXEL",
@@ -116,21 +117,19 @@ def check_npy_header(data: bytes, name: str, max_pixels: int | None, *, size: in
 
     ``data`` holds at least the header; ``size`` is the whole file's size when ``data`` is only its start.
     """
-    stream = _bytes_io.BytesIO(data)
-    fmt = np.lib.format
     try:
-        major, _ = fmt.read_magic(stream)
-        shape, _, dtype = (fmt.read_array_header_1_0 if major == 1 else fmt.read_array_header_2_0)(stream)
+        header = read_npy_header(_bytes_io.BytesIO(data))
     except (ValueError, OSError, EOFError, SyntaxError, tokenize.TokenError):
         return  # np.load says what is wrong with it
+    shape = header.shape
     pixels = int(np.prod(shape[:2], dtype=object)) if len(shape) >= 2 else 0
     if max_pixels is not None and pixels > max_pixels:
         raise ImageReadError(
             f"{name}: the image has {pixels} pixels, more than the limit of {max_pixels}. "
             "Raise it with --max-pixels if you trust the file"
         )
-    held = (len(data) if size is None else size) - stream.tell()
-    if dtype.kind in "biuf" and int(np.prod(shape, dtype=object)) * dtype.itemsize > held:
+    held = (len(data) if size is None else size) - header.offset
+    if header.claims_more_than(held):
         raise ImageReadError(
             f"{name}: the .npy file is damaged or truncated: its header claims shape {shape}, "
             f"but it holds {held} bytes of data"

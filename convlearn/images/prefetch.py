@@ -11,9 +11,10 @@ import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from convlearn.images.inputs import Source
+if TYPE_CHECKING:
+    from convlearn.files.inputs import Source
 
 __all__ = ["Loaded", "group_batches", "prefetch"]
 
@@ -104,6 +105,7 @@ def prefetch(
     interrupted run does not wait for them).
 
     >>> from pathlib import Path
+    >>> from convlearn.files import Source
     >>> [x.value for x in prefetch([Source("a", Path("a"))], lambda s: s.path.upper(), workers=1)]
     ['A']
     """

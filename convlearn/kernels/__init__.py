@@ -1,5 +1,6 @@
 """Kernels: the built-in table, the spec parser, kernel files, and export to other tools.
 
+- :mod:`~convlearn.kernels.config`: the export tools' names (torch- and NumPy-free);
 - :mod:`~convlearn.kernels.kernel`: the :class:`Kernel` and the checks every weight passes;
 - :mod:`~convlearn.kernels.table`: the built-in kernels and their families (Gaussian, LoG, box);
 - :mod:`~convlearn.kernels.spec`: the one parser of ``--kernel`` specs;
@@ -7,58 +8,56 @@
 - :mod:`~convlearn.kernels.export`: a kernel in OpenCV's, SciPy's, ImageMagick's or Pillow's terms;
 - :mod:`~convlearn.kernels.catalog`: what ``convlearn kernels`` shows.
 
-Nothing here imports torch, so a bad kernel spec fails fast.
+Nothing here imports torch, so a bad kernel spec fails fast, and names are
+imported lazily (PEP 562): ``from convlearn.kernels import TOOLS`` reads
+:mod:`~convlearn.kernels.config` alone.
 """
 
-from convlearn.kernels.catalog import BuiltinEntry, KernelDetails, describe_kernel, list_builtins, run_kernels
-from convlearn.kernels.export import (
-    PILLOW_SIZES,
-    TOOLS,
-    convolution_kernel,
-    export_kernel,
-    imagemagick_kernel,
-    pillow_kernel,
-    run_export,
-)
-from convlearn.kernels.kernel import MAX_KERNEL_SIDE, Kernel
-from convlearn.kernels.kernel_file import format_kernel_file, kernel_to_json, load_kernel_file
-from convlearn.kernels.spec import kernel_file_of, parse_kernel, parse_matrix
-from convlearn.kernels.table import (
-    KERNELS,
-    KernelInfo,
-    gaussian_1d,
-    gaussian_kernel,
-    gradient_pair,
-    log_kernel,
-    opencv_sigma,
-)
+from __future__ import annotations
 
-__all__ = [
-    "KERNELS",
-    "MAX_KERNEL_SIDE",
-    "PILLOW_SIZES",
-    "TOOLS",
-    "BuiltinEntry",
-    "Kernel",
-    "KernelDetails",
-    "KernelInfo",
-    "convolution_kernel",
-    "describe_kernel",
-    "export_kernel",
-    "format_kernel_file",
-    "gaussian_1d",
-    "gaussian_kernel",
-    "gradient_pair",
-    "imagemagick_kernel",
-    "kernel_file_of",
-    "kernel_to_json",
-    "list_builtins",
-    "load_kernel_file",
-    "log_kernel",
-    "opencv_sigma",
-    "parse_kernel",
-    "parse_matrix",
-    "pillow_kernel",
-    "run_export",
-    "run_kernels",
-]
+import importlib
+
+# public name -> module of this package that defines it
+_EXPORTS = {
+    "BuiltinEntry": "catalog",
+    "KernelDetails": "catalog",
+    "describe_kernel": "catalog",
+    "list_builtins": "catalog",
+    "run_kernels": "catalog",
+    "PILLOW_SIZES": "config",
+    "TOOLS": "config",
+    "convolution_kernel": "export",
+    "export_kernel": "export",
+    "imagemagick_kernel": "export",
+    "pillow_kernel": "export",
+    "run_export": "export",
+    "MAX_KERNEL_SIDE": "kernel",
+    "Kernel": "kernel",
+    "format_kernel_file": "kernel_file",
+    "kernel_to_json": "kernel_file",
+    "load_kernel_file": "kernel_file",
+    "kernel_file_of": "spec",
+    "parse_kernel": "spec",
+    "parse_matrix": "spec",
+    "KERNELS": "table",
+    "KernelInfo": "table",
+    "gaussian_1d": "table",
+    "gaussian_kernel": "table",
+    "gradient_pair": "table",
+    "log_kernel": "table",
+    "opencv_sigma": "table",
+}
+
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str):
+    if name in _EXPORTS:
+        value = getattr(importlib.import_module(f"{__name__}.{_EXPORTS[name]}"), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return __all__

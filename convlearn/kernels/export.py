@@ -41,6 +41,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from convlearn.errors import InputError, invalid_choice
+from convlearn.kernels.config import PILLOW_SIZES, TOOLS
 from convlearn.kernels.kernel import Kernel
 from convlearn.kernels.kernel_file import format_kernel_file
 from convlearn.kernels.numbers import py_literal, short_number
@@ -55,11 +56,6 @@ __all__ = [
     "pillow_kernel",
     "run_export",
 ]
-
-#: The tools ``convlearn export --to`` writes for.
-TOOLS = ("opencv", "scipy", "imagemagick", "pillow", "json")
-#: The only sizes Pillow's ImageFilter.Kernel accepts.
-PILLOW_SIZES = (3, 5)
 
 
 def _array(name: str, weight: np.ndarray, decimals: int | None) -> list[str]:

@@ -33,8 +33,10 @@ _SHOWN = 60
 def shown(text: str) -> str:
     """``repr(text)`` for messages, cut to :data:`_SHOWN` characters with its length when longer.
 
-    >>> shown("1,-1"), shown("1," * 100)[-22:]
-    ("'1,-1'", "...' (200 characters)")
+    >>> shown("1,-1")
+    "'1,-1'"
+    >>> shown("1," * 100)[-24:]  # the first 60 characters quoted, then the length
+    ",1,'... (200 characters)"
     """
     return repr(text) if len(text) <= _SHOWN else f"{text[:_SHOWN]!r}... ({len(text)} characters)"
 

@@ -27,6 +27,7 @@ from pathlib import Path
 import numpy as np
 
 from convlearn.errors import KernelSpecError, invalid_choice
+from convlearn.files.npy import read_npy_header
 from convlearn.kernels.kernel import MAX_KERNEL_SIDE, Kernel, check_weight
 from convlearn.kernels.numbers import py_literal, round_value
 
@@ -47,15 +48,13 @@ _MAX_BIAS = float(np.finfo(np.float32).max)
 def _check_npy_header(p: Path) -> None:
     """Refuse a .npy whose header claims more values than a kernel has, or than the file holds (before loading)."""
     with p.open("rb") as f:
-        fmt = np.lib.format
-        major, _ = fmt.read_magic(f)
-        shape, _, dtype = (fmt.read_array_header_1_0 if major == 1 else fmt.read_array_header_2_0)(f)
-        data_bytes = p.stat().st_size - f.tell()
+        header = read_npy_header(f)
+    shape, data_bytes = header.shape, p.stat().st_size - header.offset
     if any(side > MAX_KERNEL_SIDE for side in shape):
         raise KernelSpecError(
             f"Kernel file {str(p)!r} holds an array of shape {shape}; the largest side allowed is {MAX_KERNEL_SIDE}"
         )
-    if dtype.kind in "biuf" and math.prod(shape) * dtype.itemsize > data_bytes:
+    if header.claims_more_than(data_bytes):
         raise KernelSpecError(
             f"Kernel file {str(p)!r} is damaged or truncated: its header claims shape {shape}, "
             f"but the file holds {data_bytes} bytes of data"

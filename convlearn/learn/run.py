@@ -15,7 +15,8 @@ from dataclasses import dataclass, field, replace
 import torch
 
 from convlearn.errors import InputError
-from convlearn.images import DEFAULT_MAX_PIXELS, check_outputs, image_size, write_text
+from convlearn.files import check_outputs, write_text
+from convlearn.images import DEFAULT_MAX_PIXELS, image_size
 from convlearn.learn.closest import closest_builtin
 from convlearn.learn.colour import FULL_NEEDS_SIZE, check_channels, colour_support, learn_colour
 from convlearn.learn.fit import fit_pairs

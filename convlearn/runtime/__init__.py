@@ -1,33 +1,45 @@
-"""Where the work runs: the device, and torchrun's process group."""
+"""Where the work runs: the device, and torchrun's process group.
 
-from convlearn.runtime.device import (
-    DEVICES,
-    cudnn_exact,
-    exact_fp32,
-    resolve_device,
-)
-from convlearn.runtime.distributed import (
-    Dist,
-    all_gather_objects,
-    all_reduce_sum,
-    barrier,
-    current,
-    setup,
-    shard,
-    teardown,
-)
+- :mod:`~convlearn.runtime.config`: ``--device``'s words and check, and whether torchrun started us (torch-free);
+- :mod:`~convlearn.runtime.device`: the device choice and the fp32 settings;
+- :mod:`~convlearn.runtime.distributed`: ranks, sharding and reductions under torchrun.
 
-__all__ = [
-    "DEVICES",
-    "Dist",
-    "all_gather_objects",
-    "all_reduce_sum",
-    "barrier",
-    "cudnn_exact",
-    "current",
-    "exact_fp32",
-    "resolve_device",
-    "setup",
-    "shard",
-    "teardown",
-]
+Names are imported lazily (PEP 562): ``from convlearn.runtime import check_device``
+does not import torch.
+"""
+
+from __future__ import annotations
+
+import importlib
+
+# public name -> module of this package that defines it
+_EXPORTS = {
+    "DEVICES": "config",
+    "check_device": "config",
+    "under_torchrun": "config",
+    "cudnn_exact": "device",
+    "exact_fp32": "device",
+    "resolve_device": "device",
+    "Dist": "distributed",
+    "all_gather_objects": "distributed",
+    "all_reduce_sum": "distributed",
+    "barrier": "distributed",
+    "current": "distributed",
+    "setup": "distributed",
+    "shard": "distributed",
+    "teardown": "distributed",
+}
+
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str):
+    if name in _EXPORTS:
+        value = getattr(importlib.import_module(f"{__name__}.{_EXPORTS[name]}"), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return __all__

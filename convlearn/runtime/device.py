@@ -15,11 +15,10 @@ from contextlib import contextmanager
 import torch
 
 from convlearn.errors import DeviceError, invalid_choice
+from convlearn.runtime.config import DEVICES
 
 __all__ = ["DEVICES", "cudnn_exact", "exact_fp32", "resolve_device"]
 
-#: The values ``--device`` accepts.
-DEVICES = ("auto", "cpu", "cuda")
 _cudnn_lock = threading.RLock()
 
 

@@ -5,7 +5,7 @@ import sys
 
 import pytest
 
-from convlearn.detect import DetectConfig, check_config, default_tag
+from convlearn.detect.config import DetectConfig, check_config, default_tag, parse_canny, parse_threshold
 from convlearn.errors import InputError
 from convlearn.kernels import parse_kernel
 
@@ -36,6 +36,30 @@ def test_canny_as_text_or_as_a_pair_is_checked_alike():
     assert check_config(DetectConfig(canny=(0.1, 0.3))).canny == (0.1, 0.3)
     with pytest.raises(InputError, match=r"^Invalid Canny thresholds '0.3,0.2'. Expected 0 <= LOW <= HIGH"):
         check_config(DetectConfig(canny=(0.3, 0.2)))
+
+
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [
+        ("0.3", "Expected LOW,HIGH"),
+        ("0.5,0.1", "0 <= LOW <= HIGH"),
+        ((0.1, 0.2, 0.3), r"^Invalid Canny thresholds '0.1,0.2,0.3'. Expected LOW,HIGH"),
+        (("a", 1), "Expected LOW,HIGH"),
+        ((0.1, float("inf")), "0 <= LOW <= HIGH"),
+    ],
+)
+def test_bad_canny(value, message):
+    with pytest.raises(InputError, match=message):
+        parse_canny(value)
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [("abc", "Invalid threshold 'abc'. Expected a number or 'otsu'"), ("nan", "Expected a finite number")],
+)
+def test_bad_threshold(text, message):
+    with pytest.raises(InputError, match=message):
+        parse_threshold(text)
 
 
 def test_threshold_text_becomes_a_number_or_otsu():

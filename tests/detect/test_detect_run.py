@@ -96,9 +96,10 @@ def test_bad_settings_fail_before_any_file_is_filtered(tmp_path, settings, error
 
 
 def test_the_config_is_checked_and_the_device_chosen_once(tmp_path, monkeypatch):
+    import convlearn.detect.batch as batch
     import convlearn.detect.config as config
-    import convlearn.detect.files as files
     import convlearn.detect.pipeline as pipeline
+    import convlearn.detect.run as run
     import convlearn.runtime as runtime
 
     calls = {"check_config": 0, "resolve_device": 0}
@@ -112,11 +113,12 @@ def test_the_config_is_checked_and_the_device_chosen_once(tmp_path, monkeypatch)
 
     check = counted("check_config", config.check_config)
     device = counted("resolve_device", runtime.resolve_device)
-    for module in (config, files, pipeline):
+    for module in (config, run, batch, pipeline):
         if hasattr(module, "check_config"):
             monkeypatch.setattr(module, "check_config", check)
-    for module in (runtime, files, pipeline):
-        monkeypatch.setattr(module, "resolve_device", device)
+    for module in (runtime, batch, pipeline):
+        if hasattr(module, "resolve_device"):
+            monkeypatch.setattr(module, "resolve_device", device)
     run_detect(inputs=[SAMPLES / "shapes.png", SAMPLES / "noise.png"], canny="0.1,0.3", output=tmp_path, device="cpu")
     assert calls == {"check_config": 1, "resolve_device": 1}
 
@@ -135,3 +137,27 @@ def test_a_bad_kernel_or_a_missing_file_fails_before_torch_is_imported(tmp_path)
     args = [str(tmp_path / "gone.png"), str(SAMPLES / "stripes.png")]
     out = subprocess.run([sys.executable, "-c", code, *args], capture_output=True, text=True, check=True)
     assert out.stdout.split() == ["ImageReadError", "KernelSpecError", "False"]
+
+
+def test_a_bad_output_path_fails_before_torch_is_imported(tmp_path):
+    """Every check of run_detect, the outputs' among them, comes before torch loads."""
+    (tmp_path / "file").write_text("a file, not a directory")
+    code = (
+        "import sys\n"
+        "from convlearn.detect import run_detect\n"
+        "from convlearn.errors import ConvlearnError\n"
+        "for args in [dict(output=sys.argv[2] + '/file/out.png'), dict(output=sys.argv[2] + '/out.gif'),\n"
+        "             dict(device='gpu'), dict(output=sys.argv[1])]:\n"
+        "    try:\n"
+        "        run_detect(inputs=[sys.argv[1]], **args)\n"
+        "    except ConvlearnError as e:\n"
+        "        print(type(e).__name__, 'torch' in sys.modules)\n"
+    )
+    args = [str(SAMPLES / "stripes.png"), str(tmp_path)]
+    out = subprocess.run([sys.executable, "-c", code, *args], capture_output=True, text=True, check=True)
+    assert out.stdout.splitlines() == [
+        "OutputError False",  # a folder that is a file
+        "InputError False",  # a format convlearn does not write
+        "InputError False",  # a device name torch would not read
+        "InputError False",  # the output is the input
+    ], out.stdout + out.stderr

@@ -17,10 +17,8 @@ from convlearn.edges import (
     hysteresis,
     non_max_suppression,
     otsu_threshold,
-    parse_canny,
     sobel_gradients,
 )
-from convlearn.errors import InputError
 
 SAMPLES = ["shapes", "checker", "diagonal", "noise", "stripes"]
 
@@ -34,12 +32,6 @@ def _blurred8(cv2, seed: int, shape=(48, 64), sigma=1.5) -> np.ndarray:
     """A random 8-bit image smooth enough to have edges of every direction."""
     noise = np.random.default_rng(seed).integers(0, 256, shape).astype(np.uint8)
     return cv2.GaussianBlur(noise, (0, 0), sigma)
-
-
-@pytest.mark.parametrize(("text", "message"), [("0.3", "Expected LOW,HIGH"), ("0.5,0.1", "0 <= LOW <= HIGH")])
-def test_bad_canny(text, message):
-    with pytest.raises(InputError, match=message):
-        parse_canny(text)
 
 
 # Canny's parts.

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import torch
 
-from convlearn.edges import apply_threshold, otsu_threshold, parse_threshold
+from convlearn.edges import apply_threshold, otsu_threshold
 from convlearn.errors import InputError
 
 
@@ -59,10 +59,6 @@ def test_otsu_split_is_the_best_split():
     assert t == pytest.approx(best)
 
 
-@pytest.mark.parametrize(
-    ("text", "message"),
-    [("abc", "Invalid threshold 'abc'. Expected a number or 'otsu'"), ("nan", "Expected a finite number")],
-)
-def test_bad_threshold(text, message):
-    with pytest.raises(InputError, match=message):
-        parse_threshold(text)
+def test_a_threshold_is_a_value_not_text():
+    with pytest.raises(InputError, match=r"^Invalid threshold '0.5'. Expected a number, 'otsu' or a tensor$"):
+        apply_threshold(torch.zeros(2, 2), "0.5")

@@ -6,7 +6,8 @@ import numpy as np
 import pytest
 
 from convlearn.errors import ImageReadError, InputError
-from convlearn.images import Source, collect_inputs, group_batches, plan_outputs, prefetch
+from convlearn.files import Source, collect_inputs, plan_outputs
+from convlearn.images import group_batches, prefetch
 
 
 def test_collect_inputs_files_dirs_globs(tmp_path):

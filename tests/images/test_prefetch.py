@@ -8,7 +8,8 @@ import numpy as np
 import pytest
 
 from convlearn.errors import ImageReadError
-from convlearn.images import Loaded, Source, group_batches, prefetch
+from convlearn.files import Source
+from convlearn.images import Loaded, group_batches, prefetch
 
 
 def _sources(n: int) -> list[Source]:

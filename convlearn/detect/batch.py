@@ -1,6 +1,6 @@
-"""``detect`` on files: read, filter and write one file, or many as a pipeline.
+"""The batch runner behind :func:`~convlearn.detect.run_detect`: read, filter and write many files as a pipeline.
 
-:func:`detect_files` overlaps three stages: the next files decode on background
+:func:`run_batch` overlaps three stages: the next files decode on background
 threads, the device filters the current batch, and the results before it encode
 on other threads (Pillow, zlib and torch release the GIL). Only a few files are
 in flight at once, so memory stays bounded; the files are written, and reported,
@@ -9,7 +9,6 @@ in input order, each file's fate on its own instead of stopping at the first fai
 
 from __future__ import annotations
 
-import os
 import time
 from collections import deque
 from collections.abc import Callable, Sequence
@@ -18,16 +17,15 @@ from concurrent.futures import Future, ThreadPoolExecutor
 import numpy as np
 import torch
 
-from convlearn.detect.config import DetectConfig, check_config
-from convlearn.detect.pipeline import DetectOutput, detect_batch, detect_checked
+from convlearn.detect.config import DetectConfig
+from convlearn.detect.pipeline import DetectOutput, detect_stack
 from convlearn.detect.report import BatchInterrupted, BatchReport, FileResult
 from convlearn.errors import ConvlearnError, InputError
-from convlearn.images import Loaded, Source, group_batches, prefetch, read_input, write_output
-from convlearn.images.stdio import encode_output, write_encoded
+from convlearn.files import Source, encode_output, read_input, write_encoded
+from convlearn.images import Loaded, group_batches, prefetch
 from convlearn.kernels import Kernel
-from convlearn.runtime import resolve_device
 
-__all__ = ["FileBatch", "detect_file", "detect_files"]
+__all__ = ["OnResult", "run_batch"]
 
 #: Called in input order with each file's result and (when kept) its values on the CPU.
 OnResult = Callable[[FileResult, torch.Tensor | None], None]
@@ -44,27 +42,12 @@ def _encoding(cfg: DetectConfig) -> dict:
     return {"scale": cfg.scale, "bit_depth": cfg.bit_depth, "fmt": cfg.fmt, "png_compression": cfg.png_compression}
 
 
-def detect_file(
-    path: str | os.PathLike, output: str | os.PathLike | None, kernel: Kernel, config: DetectConfig | None = None
-) -> torch.Tensor:
-    """Read an image, run the pipeline and (when ``output`` is given) write the result.
-
-    Returns:
-        The result, on the CPU.
-    """
-    cfg = check_config(config or DetectConfig())
-    X = read_input(path, channels=cfg.channels, max_pixels=cfg.max_pixels, exif_orientation=not cfg.raw_orientation)
-    Y = detect_checked(X, kernel, cfg).values.cpu()
-    if output is not None:
-        write_output(output, Y.numpy(), **_encoding(cfg))
-    return Y
-
-
-def detect_files(
+def run_batch(
     sources: Sequence[Source],
     outputs: Sequence[str | None],
     kernel: Kernel,
-    config: DetectConfig | None = None,
+    config: DetectConfig,
+    device: torch.device,
     *,
     angle_outputs: Sequence[str | None] | None = None,
     on_result: OnResult | None = None,
@@ -77,11 +60,12 @@ def detect_files(
     Every write is atomic, so an interrupted run leaves only complete files.
 
     Args:
-        sources: from :func:`convlearn.images.collect_inputs`.
+        sources: from :func:`convlearn.files.collect_inputs`.
         outputs: one path (``-`` is stdout) or None per source, from
-            :func:`convlearn.images.plan_outputs`.
+            :func:`convlearn.files.plan_outputs`.
         kernel: from :func:`~convlearn.kernels.parse_kernel`.
-        config: see :class:`DetectConfig`.
+        config: from :func:`~convlearn.detect.check_config`.
+        device: from :func:`~convlearn.runtime.resolve_device`.
         angle_outputs: where to write each angle (with ``config.angle``).
         on_result: called in input order, in this thread, with each file's
             result and (when ``keep_values``) its values on the CPU.
@@ -95,11 +79,10 @@ def detect_files(
         BatchInterrupted: on Ctrl-C; its message names the inputs not done, and
             its ``report`` holds what was.
     """
-    cfg = check_config(config or DetectConfig())
-    device = resolve_device(cfg.device)
-    batch = FileBatch(
-        sources, outputs, kernel, cfg, device, angle_outputs=angle_outputs, on_result=on_result, keep_values=keep_values
-    )
+    if len(outputs) != len(sources):
+        raise InputError(f"Got {len(outputs)} outputs for {len(sources)} inputs")
+    angles = list(angle_outputs) if angle_outputs is not None else [None] * len(sources)
+    batch = _Batch(list(sources), list(outputs), angles, kernel, config, device, on_result, keep_values)
     return batch.run()
 
 
@@ -109,32 +92,45 @@ def _message(source: str, e: BaseException) -> str:
     return text if source in text else f"{source}: {text}"
 
 
-def _stats(values: np.ndarray) -> tuple[float, float, float]:
-    return float(values.min()), float(values.max()), float(values.mean(dtype=np.float64))
+def _done(
+    source: str,
+    values: torch.Tensor,
+    threshold: torch.Tensor | None,
+    output: str | None,
+    angle_output: str | None,
+    seconds: float,
+) -> FileResult:
+    """A file's result: where it went, and its values' shape, range and mean."""
+    array = values.numpy()
+    ts = None if threshold is None else [float(t) for t in threshold]
+    return FileResult(
+        source,
+        output=output,
+        angle_output=angle_output,
+        shape=tuple(values.shape),
+        min=float(array.min()),
+        max=float(array.max()),
+        mean=float(array.mean(dtype=np.float64)),
+        threshold=None if ts is None else ts[0] if len(ts) == 1 else ts,
+        seconds=seconds,
+    )
 
 
-class FileBatch:
-    """The loop behind :func:`detect_files`, for a config already checked and a device already chosen.
-
-    ``FileBatch(...).run()`` filters every source into its output, as :func:`detect_files` documents.
-    """
+class _Batch:
+    """The loop behind :func:`run_batch`: its arguments, the report so far, the results still encoding."""
 
     def __init__(
         self,
-        sources: Sequence[Source],
-        outputs: Sequence[str | None],
+        sources: list[Source],
+        outputs: list[str | None],
+        angles: list[str | None],
         kernel: Kernel,
         config: DetectConfig,
         device: torch.device,
-        *,
-        angle_outputs: Sequence[str | None] | None = None,
-        on_result: OnResult | None = None,
-        keep_values: bool = False,
+        on_result: OnResult | None,
+        keep_values: bool,
     ):
-        if len(outputs) != len(sources):
-            raise InputError(f"Got {len(outputs)} outputs for {len(sources)} inputs")
-        self.sources, self.outputs = list(sources), list(outputs)
-        self.angles = list(angle_outputs) if angle_outputs is not None else [None] * len(sources)
+        self.sources, self.outputs, self.angles = sources, outputs, angles
         self.kernel, self.config, self.device = kernel, config, device
         self.on_result, self.keep_values = on_result, keep_values
         self.single = len(sources) == 1  # a single file raises its own error
@@ -209,7 +205,7 @@ class FileBatch:
 
     def _compute(self, items: list[Loaded]) -> DetectOutput:
         images = items[0].value[None] if len(items) == 1 else np.stack([it.value for it in items])
-        out = detect_batch(images, self.kernel, self.config, self.device)
+        out = detect_stack(images, self.kernel, self.config, self.device)
         return DetectOutput(
             out.values.cpu(),
             None if out.angle is None else out.angle.cpu(),
@@ -259,17 +255,6 @@ class FileBatch:
             except Exception as e:
                 self._failed(item, e, item.seconds + share + time.perf_counter() - t0)
                 continue
-            lo, hi, mean = _stats(values.numpy())
-            ts = None if threshold is None else [float(t) for t in threshold]
-            result = FileResult(
-                item.source.path,
-                output=written,
-                angle_output=angle_written,
-                shape=tuple(values.shape),
-                min=lo,
-                max=hi,
-                mean=mean,
-                threshold=None if ts is None else ts[0] if len(ts) == 1 else ts,
-                seconds=item.seconds + share + encoding + time.perf_counter() - t0,
-            )
+            seconds = item.seconds + share + encoding + time.perf_counter() - t0
+            result = _done(item.source.path, values, threshold, written, angle_written, seconds)
             self._record(result, values)

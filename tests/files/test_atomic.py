@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 
 from convlearn.errors import InputError, OutputError
-from convlearn.images import files
-from convlearn.images.files import atomic_write, check_not_input, make_output_dir, write_bytes, write_text
+from convlearn.files import atomic as files
+from convlearn.files.atomic import atomic_write, check_not_input, make_output_dir, write_bytes, write_text
 
 
 def leftovers(directory: Path) -> list[str]:
@@ -141,7 +141,7 @@ def test_a_killed_process_leaves_the_old_file_whole(tmp_path):
     target.write_bytes(b"old")
     code = (
         "import os, sys\n"
-        "from convlearn.images.files import atomic_write\n"
+        "from convlearn.files.atomic import atomic_write\n"
         "with atomic_write(sys.argv[1]) as f:\n"
         "    f.write(b'half'); f.flush(); os._exit(9)\n"
     )

@@ -12,9 +12,9 @@ from pathlib import Path
 import numpy as np
 
 from convlearn.errors import ImageReadError, OutputError, invalid_choice
+from convlearn.files.atomic import write_bytes
 from convlearn.images.decode import DEFAULT_MAX_PIXELS, decode_image, read_image
 from convlearn.images.encode import OUTPUT_FORMATS, PNG_COMPRESSION, encode_image
-from convlearn.images.files import write_bytes
 from convlearn.images.formats import read_capped, read_limit
 
 __all__ = ["STDIO", "encode_output", "read_input", "write_encoded", "write_output"]

@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 
 from convlearn.errors import InputError
-from convlearn.images import INPUT_SUFFIXES, Source, collect_inputs, plan_outputs
+from convlearn.files import INPUT_SUFFIXES, Source, collect_inputs, plan_outputs
 
 
 def _touch(root: Path, *names: str) -> None:

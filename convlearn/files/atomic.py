@@ -122,11 +122,7 @@ def atomic_write(path: str | os.PathLike, mode: str = "wb") -> Iterator[IO]:
         with _stream(target, mode) as handle:
             yield handle
         return
-    directory = target.parent if str(target.parent) else Path(".")
-    _check_directory(target, directory)
-    if target.is_dir():
-        raise OutputError(f"Cannot write {str(target)!r}: it is a directory. Give a file name")
-    _refuse_special(target)
+    directory = _check_target(target)
     existed = target.exists()
     # The temporary name is chosen before the file is created, so that a Ctrl-C at any
     # point after the creation finds it in the handler below and removes it.
@@ -155,6 +151,16 @@ def atomic_write(path: str | os.PathLike, mode: str = "wb") -> Iterator[IO]:
             raise _cannot_write(target, _reason(e), existed) from None
         raise
     _sync_directory(directory)
+
+
+def _check_target(target: Path) -> Path:
+    """The directory ``target`` goes in, once it and the target itself may be written; else an OutputError."""
+    directory = target.parent if str(target.parent) else Path(".")
+    _check_directory(target, directory)
+    if target.is_dir():
+        raise OutputError(f"Cannot write {str(target)!r}: it is a directory. Give a file name")
+    _refuse_special(target)
+    return directory
 
 
 #: The kinds of file an output may already be, by stat's test, and what is done with each.

@@ -1,0 +1,55 @@
+"""Files on disk: what a command reads and writes, whatever the file holds.
+
+- :mod:`~convlearn.files.atomic`: atomic, no-clobber writes (images, kernel files, plots) and output checks;
+- :mod:`~convlearn.files.inputs`: files, directories and globs to :class:`~convlearn.files.inputs.Source` items;
+- :mod:`~convlearn.files.outputs`: every input's output named and checked before the first is written;
+- :mod:`~convlearn.files.npy`: the header of a ``.npy`` file (images and kernel files), read without its array;
+- :mod:`~convlearn.files.stdio`: ``-`` as stdin for an input and stdout for an output.
+
+Nothing here imports torch, and names are imported lazily (PEP 562), so that
+:mod:`convlearn.images` may write through :mod:`~convlearn.files.atomic`.
+"""
+
+from __future__ import annotations
+
+import importlib
+
+# public name -> module of this package that defines it
+_EXPORTS = {
+    "atomic_write": "atomic",
+    "check_not_input": "atomic",
+    "check_output": "atomic",
+    "check_output_dir": "atomic",
+    "check_outputs": "atomic",
+    "make_output_dir": "atomic",
+    "write_bytes": "atomic",
+    "write_text": "atomic",
+    "NpyHeader": "npy",
+    "read_npy_header": "npy",
+    "INPUT_SUFFIXES": "inputs",
+    "Source": "inputs",
+    "collect_inputs": "inputs",
+    "OUTPUT_SUFFIXES": "outputs",
+    "check_image_suffix": "outputs",
+    "make_output_dirs": "outputs",
+    "plan_outputs": "outputs",
+    "STDIO": "stdio",
+    "encode_output": "stdio",
+    "read_input": "stdio",
+    "write_encoded": "stdio",
+    "write_output": "stdio",
+}
+
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str):
+    if name in _EXPORTS:
+        value = getattr(importlib.import_module(f"{__name__}.{_EXPORTS[name]}"), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return __all__
