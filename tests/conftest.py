@@ -12,6 +12,8 @@ import pytest
 import torch
 from typer.testing import CliRunner
 
+from convlearn.cli import app
+
 # Tolerances per dtype: fp32 results are compared with float64 references.
 TOL = {torch.float32: dict(rtol=1e-5, atol=1e-5), torch.float64: dict(rtol=1e-12, atol=1e-12)}
 
@@ -46,6 +48,23 @@ def run_cli(*args: str, cwd: Path | None = None, input: bytes | None = None, env
     return subprocess.run(
         [*cli_exe(), *args], cwd=cwd, input=input, capture_output=True, timeout=300, env={**os.environ, **(env or {})}
     )
+
+
+def invoke_cli(*args: str, cwd: Path | None = None, input: bytes | None = None, env: dict | None = None):
+    """Run a command in this process (Typer's runner, through the same error boundary), shaped as run_cli's result.
+
+    For tests whose subject is what a command does with its inputs and outputs: it costs no interpreter
+    and no torch import. Tests whose subject is the command line itself (the installed script's exit
+    status, signals, start-up, the real stdout and stderr streams) use run_cli or start_cli.
+    """
+    old = os.getcwd()
+    if cwd is not None:
+        os.chdir(cwd)
+    try:
+        result = runner.invoke(app, list(args), input=input, env=env, catch_exceptions=False)
+    finally:
+        os.chdir(old)
+    return subprocess.CompletedProcess(["convlearn", *args], result.exit_code, result.stdout_bytes, result.stderr_bytes)
 
 
 def start_cli(*args: str, cwd: Path | None = None, env: dict | None = None, **popen) -> subprocess.Popen:

@@ -6,7 +6,7 @@ import sys
 
 import numpy as np
 import pytest
-from conftest import run_cli, runner
+from conftest import invoke_cli, run_cli, runner
 from PIL import Image
 
 from convlearn.cli import app
@@ -148,7 +148,8 @@ def test_max_pixels_default_is_pillows():
     assert DEFAULT_MAX_PIXELS == Image.MAX_IMAGE_PIXELS
 
 
-# Error paths, through the installed console script.
+# Error paths: the exit code and the one stderr line through the installed console script (which
+# tests/cli/test_errors.py checks for each exit code), the others in-process through the same boundary.
 
 
 def test_missing_file_exit_2(tmp_path):
@@ -160,14 +161,14 @@ def test_missing_file_exit_2(tmp_path):
 
 def test_bad_kernel_exit_2(tmp_path):
     runner.invoke(app, ["synth", str(tmp_path / "s.png")], catch_exceptions=False)
-    proc = run_cli("detect", str(tmp_path / "s.png"), "--kernel", "1,,2")
+    proc = invoke_cli("detect", str(tmp_path / "s.png"), "--kernel", "1,,2")
     assert proc.returncode == 2
     assert b"Empty value in kernel '1,,2'" in proc.stderr
 
 
 def test_kernel_larger_than_image_exit_2(tmp_path):
     runner.invoke(app, ["synth", str(tmp_path / "s.png")], catch_exceptions=False)
-    proc = run_cli("detect", str(tmp_path / "s.png"), "--kernel", "box:7", "-o", str(tmp_path / "o.png"))
+    proc = invoke_cli("detect", str(tmp_path / "s.png"), "--kernel", "box:7", "-o", str(tmp_path / "o.png"))
     assert proc.returncode == 2
     assert b"Kernel 7x7 is larger than the image 6x8" in proc.stderr
 
@@ -177,7 +178,7 @@ def test_cuda_without_cuda_exit_2(tmp_path):
 
     if torch.cuda.is_available():
         pytest.skip("this machine has CUDA")
-    proc = run_cli("learn", "--device", "cuda")
+    proc = invoke_cli("learn", "--device", "cuda")
     assert proc.returncode == 2
     assert b"CUDA is not available" in proc.stderr and b"Traceback" not in proc.stderr
 

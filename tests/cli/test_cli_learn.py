@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
-from conftest import cli_exe, run_cli, runner
+from conftest import cli_exe, invoke_cli, run_cli, runner
 from PIL import Image, ImageFilter
 from rich.console import Console
 
@@ -299,12 +299,24 @@ def test_long_runs_show_a_progress_bar_with_the_loss_on_a_terminal(tmp_path, mon
 
 
 def test_plot_draws_the_loss_curve(tmp_path):
-    pytest.importorskip("matplotlib")
+    """matplotlib is in the test extras: a real PNG is written, decodes, and has a curve on it."""
     x, y = write_pair(tmp_path, size=16)
     plot = tmp_path / "loss.png"
-    result = learn("-i", str(x), "-t", str(y), "--kernel-size", "3x3", "--plot", str(plot), catch_exceptions=False)
+    args = ["-i", str(x), "-t", str(y), "--kernel-size", "3x3", "--epochs", "30", "--plot", str(plot)]
+    result = learn(*args, "-o", str(tmp_path / "k.json"), catch_exceptions=False)
     assert result.exit_code == 0 and f"wrote {plot}" in result.stdout
-    assert plot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and Image.open(plot).size[0] > 100
+    assert plot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and plot.stat().st_size > 5_000
+    with Image.open(plot) as image:
+        assert image.format == "PNG"
+        image.load()  # decodes every pixel: a truncated file raises here
+        # figsize 6x4 inches at 100 dpi, trimmed to the drawing: axes, labels and title
+        assert 400 < image.width <= 700 and 250 < image.height <= 500, image.size
+        grey = np.asarray(image.convert("L"), dtype=float)
+    # Not blank: mostly white paper, with dark text and axes, and the curve's colour (matplotlib's C0 blue).
+    assert (grey > 250).mean() > 0.5 and (grey < 100).sum() > 500
+    rgb = np.asarray(Image.open(plot).convert("RGB"), dtype=int)
+    blue = (rgb[..., 2] > 150) & (rgb[..., 0] < 100)
+    assert blue.sum() > 100, "no curve drawn"
 
 
 def test_plot_without_matplotlib_prints_a_hint(tmp_path, monkeypatch):
@@ -374,21 +386,23 @@ def test_learn_full_writes_a_cross_channel_kernel_detect_applies(tmp_path):
     assert np.abs(np.asarray(Image.open(out)).astype(int) - target.astype(int))[1:-1, 1:-1].max() <= 1
 
 
-def test_colour_errors_through_the_console_script(tmp_path):
+def test_colour_errors_are_input_errors(tmp_path):
     x, y, _ = write_colour_pair(tmp_path)
     grey = tmp_path / "grey.png"
     Image.fromarray(np.zeros((48, 48), np.uint8)).save(grey)
-    bad = run_cli("learn", "-i", str(grey), "-t", str(y), "--channels", "each")
+    bad = invoke_cli("learn", "-i", str(grey), "-t", str(y), "--channels", "each")
     assert bad.returncode == 2
     assert "a single-plane (grey) image, but R, G and B planes were asked for" in bad.stderr.decode()
     k = tmp_path / "k.json"
     assert (
-        run_cli("learn", "-i", str(x), "-t", str(y), "--channels", "each", "--solver", "lstsq", "-o", str(k)).returncode
+        invoke_cli(
+            "learn", "-i", str(x), "-t", str(y), "--channels", "each", "--solver", "lstsq", "-o", str(k)
+        ).returncode
         == 0
     )
-    luma = run_cli("detect", str(x), "-k", str(k), "-o", str(tmp_path / "o.png"))
+    luma = invoke_cli("detect", str(x), "-k", str(k), "-o", str(tmp_path / "o.png"))
     assert luma.returncode == 2
     assert "has one plane per channel, shape (3, 3, 3): add --channels each" in luma.stderr.decode()
-    pillow = run_cli("export", str(k), "--to", "pillow")
+    pillow = invoke_cli("export", str(k), "--to", "pillow")
     assert pillow.returncode == 2
     assert "Pillow's ImageFilter.Kernel applies one kernel to every band" in pillow.stderr.decode()

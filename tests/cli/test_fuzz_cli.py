@@ -3,8 +3,9 @@
 For every value: the exit code is 0 or 2, no "internal error" and no traceback,
 and when the command failed, no file or folder in its directory changed. The
 commands run in-process (Typer's runner) so that a few hundred examples take
-seconds; tests/cli/test_hostile.py runs one case of each class through the
-installed console script. Raise ``CONVLEARN_FUZZ_EXAMPLES`` for a longer hunt.
+seconds; tests/cli/test_hostile.py runs one case of each class, and
+tests/cli/test_errors.py one error of each exit code through the installed
+console script. Raise ``CONVLEARN_FUZZ_EXAMPLES`` for a longer hunt.
 """
 
 from __future__ import annotations

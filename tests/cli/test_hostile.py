@@ -1,8 +1,12 @@
-"""Hostile and careless inputs, one test per class, through the installed console script.
+"""Hostile and careless inputs, one test per class.
 
 Data loss (outputs that would replace files), numbers out of range, endless
-input, wrong results and unclear messages. The option values themselves are
-fuzzed in tests/cli/test_fuzz_cli.py.
+input, wrong results and unclear messages. The commands run in-process through
+the same error boundary (conftest.invoke_cli), and the result is read as the
+console script's would be: exit code, stdout, stderr. Where the subject is the
+process itself (stop signals, a pipe on stdin, what reaches the real stderr and
+stdout, another user's permissions) the installed console script runs. The
+option values themselves are fuzzed in tests/cli/test_fuzz_cli.py.
 """
 
 from __future__ import annotations
@@ -21,7 +25,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import run_cli, start_cli
+from conftest import invoke_cli, run_cli, start_cli
 from PIL import Image
 
 from convlearn.images import read_image
@@ -51,11 +55,11 @@ def test_default_names_never_replace_a_file(tmp_path):
     _png(tmp_path / "camera.png")
     (tmp_path / "blur.json").write_text('{"kernel": [[0.5, 0.5]]}')
     (tmp_path / "camera_blur.png").write_bytes(b"the user's own file")
-    result = run_cli("detect", "camera.png", "-k", "blur.json", cwd=tmp_path)
+    result = invoke_cli("detect", "camera.png", "-k", "blur.json", cwd=tmp_path)
     assert result.returncode == 2
     assert "'camera_blur.png' already exists" in _error_line(result) and "--overwrite" in _err(result)
     assert (tmp_path / "camera_blur.png").read_bytes() == b"the user's own file"
-    result = run_cli("detect", "camera.png", "-k", "blur.json", "--overwrite", cwd=tmp_path)
+    result = invoke_cli("detect", "camera.png", "-k", "blur.json", "--overwrite", cwd=tmp_path)
     assert result.returncode == 0, _err(result)
     assert read_image(tmp_path / "camera_blur.png").shape == (16, 15)
 
@@ -64,7 +68,7 @@ def test_inline_and_magick_kernels_get_distinct_names(tmp_path):
     _png(tmp_path / "a.png")
     specs = ["1,-1", "1,-2", "2: 1 0 0 -1", "2: 0 1 -1 0"]
     for spec in specs:
-        assert run_cli("detect", "a.png", "-k", spec, "-q", cwd=tmp_path).returncode == 0
+        assert invoke_cli("detect", "a.png", "-k", spec, "-q", cwd=tmp_path).returncode == 0
     made = sorted(p.name for p in tmp_path.iterdir() if p.name != "a.png")
     assert len(made) == len(specs), made
     assert sum(n.startswith("a_inline-") for n in made) == 2 and sum(n.startswith("a_magick-") for n in made) == 2
@@ -90,7 +94,7 @@ def test_an_output_that_is_an_input_is_refused_before_anything_is_written(tmp_pa
     np.save(tmp_path / "k.npy", np.array([[1.0, -1.0]]))
     before = {p.name: p.read_bytes() for p in tmp_path.iterdir()}
     for args, kept in _outputs_that_are_inputs(tmp_path):
-        result = run_cli(*args, cwd=tmp_path)
+        result = invoke_cli(*args, cwd=tmp_path)
         assert result.returncode == 2, (args, _err(result))
         line = _error_line(result)
         assert "also an input" in line or "both name" in line, (args, line)
@@ -103,15 +107,15 @@ def test_read_only_and_special_files_are_not_replaced(tmp_path):
     ro = tmp_path / "ro.png"
     ro.write_bytes(b"keep me")
     ro.chmod(0o444)
-    result = run_cli("detect", "a.png", "-o", "ro.png", cwd=tmp_path)
+    result = invoke_cli("detect", "a.png", "-o", "ro.png", cwd=tmp_path)
     assert result.returncode == 2 and "read-only; remove it or chmod u+w" in _error_line(result)
     assert ro.read_bytes() == b"keep me"
     with socket.socket(socket.AF_UNIX) as sock:
         sock.bind(str(tmp_path / "sock.png"))
-        result = run_cli("detect", "a.png", "-o", "sock.png", cwd=tmp_path)
+        result = invoke_cli("detect", "a.png", "-o", "sock.png", cwd=tmp_path)
         assert result.returncode == 2 and "a socket, not a regular file" in _error_line(result)
         assert (tmp_path / "sock.png").is_socket()
-    result = run_cli("detect", "a.png", "-o", "/dev/null", cwd=tmp_path)  # no suffix: refused, not replaced
+    result = invoke_cli("detect", "a.png", "-o", "/dev/null", cwd=tmp_path)  # no suffix: refused, not replaced
     assert result.returncode == 2 and Path("/dev/null").is_char_device()
 
 
@@ -122,7 +126,7 @@ def test_a_fifo_output_is_written_as_a_stream(tmp_path):
     got = []
     reader = threading.Thread(target=lambda: got.append(fifo.read_bytes()))
     reader.start()
-    result = run_cli("detect", "a.png", "-o", "out.png", cwd=tmp_path)
+    result = invoke_cli("detect", "a.png", "-o", "out.png", cwd=tmp_path)
     reader.join(60)
     assert result.returncode == 0, _err(result)
     assert got and got[0].startswith(b"\x89PNG") and fifo.is_fifo()
@@ -132,15 +136,15 @@ def test_a_fifo_output_is_written_as_a_stream(tmp_path):
 def test_commands_with_several_outputs_check_them_all_first(tmp_path):
     _png(tmp_path / "a.png")
     _png(tmp_path / "b.png", seed=1)
-    result = run_cli("synth", "img.png", "-k", "edge", "--target", "t.xyz", cwd=tmp_path)
+    result = invoke_cli("synth", "img.png", "-k", "edge", "--target", "t.xyz", cwd=tmp_path)
     assert result.returncode == 2 and not (tmp_path / "img.png").exists()
-    result = run_cli("learn", "-o", "k.json", "--plot", "missing/loss.png", cwd=tmp_path)
+    result = invoke_cli("learn", "-o", "k.json", "--plot", "missing/loss.png", cwd=tmp_path)
     assert result.returncode == 1 and "'missing' does not exist" in _error_line(result)
     assert not (tmp_path / "k.json").exists()
     # The --output directory is made only once --angle is checked too.
-    result = run_cli("detect", "a.png", "b.png", "-o", "newdir/", "--magnitude", "--angle", "a.png", cwd=tmp_path)
+    result = invoke_cli("detect", "a.png", "b.png", "-o", "newdir/", "--magnitude", "--angle", "a.png", cwd=tmp_path)
     assert result.returncode == 2 and not (tmp_path / "newdir").exists()
-    result = run_cli("detect", "a.png", "b.png", "-k", "a.png", "-o", "newdir2/", cwd=tmp_path)
+    result = invoke_cli("detect", "a.png", "b.png", "-k", "a.png", "-o", "newdir2/", cwd=tmp_path)
     assert result.returncode == 2 and not (tmp_path / "newdir2").exists()
 
 
@@ -214,7 +218,7 @@ def test_numbers_out_of_range_are_input_errors(tmp_path):
     (tmp_path / "long.json").write_text('{"kernel": [[1' + "0" * 5000 + "]]}")
     (tmp_path / "inf.json").write_text('{"kernel": [[1e999]]}')
     for args in OUT_OF_RANGE:
-        result = run_cli(*args, cwd=tmp_path)
+        result = invoke_cli(*args, cwd=tmp_path)
         assert result.returncode == 2, (args, _err(result))
         assert "internal error" not in _error_line(result)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["a.png", "huge.json", "inf.json", "long.json"]
@@ -223,11 +227,11 @@ def test_numbers_out_of_range_are_input_errors(tmp_path):
 @pytest.mark.parametrize("solver", ["lstsq", "sgd", "adam", "lbfgs"])
 def test_a_kernel_larger_than_the_image_is_refused_before_memory_is_taken(tmp_path, solver):
     _png(tmp_path / "a.png")
-    result = run_cli(
+    result = invoke_cli(
         "learn", "-i", "a.png", "-t", "a.png", "--solver", solver, "--kernel-size", "1025x1025", cwd=tmp_path
     )
     assert result.returncode == 2 and "larger than the input image 16x16" in _error_line(result)
-    result = run_cli("learn", "--solver", solver, "--kernel-size", "100000x3", cwd=tmp_path)
+    result = invoke_cli("learn", "--solver", solver, "--kernel-size", "100000x3", cwd=tmp_path)
     assert result.returncode == 2 and "larger than the input image 6x8" in _error_line(result)
 
 
@@ -246,7 +250,7 @@ def test_files_that_describe_impossible_sizes(tmp_path):
         (["detect", "a.png", "-k", "bigk.npy"], "the largest side allowed is"),
     ]
     for args, words in cases:
-        result = run_cli(*args, cwd=tmp_path)
+        result = invoke_cli(*args, cwd=tmp_path)
         assert result.returncode == 2 and words in _error_line(result), (args, _err(result))
 
 
@@ -254,17 +258,17 @@ def test_channels_each_on_a_single_plane(tmp_path):
     _png(tmp_path / "grey.png")
     np.save(tmp_path / "grey.npy", np.ones((5, 5), np.float32))
     for name in ["grey.png", "grey.npy"]:
-        result = run_cli("detect", name, "--channels", "each", "-o", "o.png", cwd=tmp_path)
+        result = invoke_cli("detect", name, "--channels", "each", "-o", "o.png", cwd=tmp_path)
         assert result.returncode == 2 and "single-plane (grey) image" in _error_line(result)
 
 
 def test_file_names_with_rich_markup(tmp_path):
     (tmp_path / "[").mkdir()
     _png(tmp_path / "[" / "x].png")
-    result = run_cli("detect", "[/x].png", "-o", "[/bold]out.png", cwd=tmp_path)
+    result = invoke_cli("detect", "[/x].png", "-o", "[/bold]out.png", cwd=tmp_path)
     assert result.returncode == 0, _err(result)
     assert "[/x].png -> [/bold]out.png" in result.stdout.decode()
-    result = run_cli("synth", "[/s].png", cwd=tmp_path)
+    result = invoke_cli("synth", "[/s].png", cwd=tmp_path)
     assert result.returncode == 0 and "wrote [/s].png" in result.stdout.decode()
 
 
@@ -272,7 +276,7 @@ def test_file_names_with_rich_markup(tmp_path):
 
 
 def test_endless_input_is_refused(tmp_path):
-    result = run_cli("detect", "/dev/zero", "--max-pixels", "1000", "-o", "o.png", cwd=tmp_path)
+    result = invoke_cli("detect", "/dev/zero", "--max-pixels", "1000", "-o", "o.png", cwd=tmp_path)
     assert result.returncode == 2 and "more than 1056576 bytes" in _error_line(result)
     yes = subprocess.Popen(["yes"], stdout=subprocess.PIPE)
     try:
@@ -291,7 +295,7 @@ def test_globs_do_not_follow_directory_symlink_loops(tmp_path):
     os.symlink("..", tmp_path / "tree" / "sub" / "up")
     os.symlink(".", tmp_path / "tree" / "self")
     for spec in ["tree/**/*.png", "tree"]:
-        result = run_cli("detect", spec, "-r", "-o", "out/", "--overwrite", cwd=tmp_path)
+        result = invoke_cli("detect", spec, "-r", "-o", "out/", "--overwrite", cwd=tmp_path)
         assert result.returncode == 0, _err(result)
         assert sorted(str(p.relative_to(tmp_path / "out")) for p in (tmp_path / "out").rglob("*.png")) == ["sub/a.png"]
 
@@ -330,7 +334,7 @@ def _png16_rgb(levels: np.ndarray) -> bytes:
 def test_16_bit_colour_png_is_read_at_16_bits(tmp_path):
     levels = np.random.default_rng(3).integers(0, 65536, (9, 7, 3)).astype(np.uint16)
     (tmp_path / "deep.png").write_bytes(_png16_rgb(levels))
-    result = run_cli("detect", "deep.png", "-k", "1", "--channels", "each", "-o", "o.npy", cwd=tmp_path)
+    result = invoke_cli("detect", "deep.png", "-k", "1", "--channels", "each", "-o", "o.npy", cwd=tmp_path)
     assert result.returncode == 0, _err(result)
     np.testing.assert_array_equal(np.load(tmp_path / "o.npy"), (levels / 65535).astype(np.float32))
 
@@ -338,7 +342,7 @@ def test_16_bit_colour_png_is_read_at_16_bits(tmp_path):
 def test_32_bit_integer_tiff_has_one_rule(tmp_path):
     for values in ([[0, 1, 70000, 2**31 - 1]], [[0, 5, 40000, 60000]]):  # over and within 16 bits alike
         Image.fromarray(np.array(values, np.int32)).save(tmp_path / "i.tif")
-        result = run_cli("detect", "i.tif", "-k", "1", "-o", "o.npy", "--overwrite", cwd=tmp_path)
+        result = invoke_cli("detect", "i.tif", "-k", "1", "-o", "o.npy", "--overwrite", cwd=tmp_path)
         assert result.returncode == 0, _err(result)
         np.testing.assert_allclose(np.load(tmp_path / "o.npy"), np.array(values) / (2**31 - 1), rtol=1e-6)
 
@@ -347,9 +351,10 @@ def test_jpeg_exif_orientation_is_applied_unless_raw(tmp_path):
     exif = Image.Exif()
     exif[0x0112] = 6  # stored turned: show turned 90 degrees clockwise
     Image.new("L", (20, 10), 128).save(tmp_path / "turned.jpg", exif=exif)  # 20 wide, 10 high as stored
-    assert run_cli("detect", "turned.jpg", "-k", "1", "-o", "up.npy", cwd=tmp_path).returncode == 0
+    assert invoke_cli("detect", "turned.jpg", "-k", "1", "-o", "up.npy", cwd=tmp_path).returncode == 0
     assert (
-        run_cli("detect", "turned.jpg", "-k", "1", "-o", "raw.npy", "--raw-orientation", cwd=tmp_path).returncode == 0
+        invoke_cli("detect", "turned.jpg", "-k", "1", "-o", "raw.npy", "--raw-orientation", cwd=tmp_path).returncode
+        == 0
     )
     assert np.load(tmp_path / "up.npy").shape == (20, 10) and np.load(tmp_path / "raw.npy").shape == (10, 20)
 
@@ -367,9 +372,9 @@ def test_a_folder_named_like_a_built_in_kernel_does_not_shadow_it(tmp_path):
     (tmp_path / "edge").mkdir()
     (tmp_path / "log").mkdir()
     for name in ["edge", "log"]:
-        result = run_cli("detect", "a.png", "-k", name, "--print", cwd=tmp_path)
+        result = invoke_cli("detect", "a.png", "-k", name, "--print", cwd=tmp_path)
         assert result.returncode == 0, _err(result)
-    result = run_cli("detect", "a.png", "-k", "./edge", "--print", cwd=tmp_path)
+    result = invoke_cli("detect", "a.png", "-k", "./edge", "--print", cwd=tmp_path)
     assert result.returncode == 2 and "is a directory" in _error_line(result)
 
 
@@ -377,7 +382,7 @@ def test_a_folder_or_glob_input_always_writes_to_an_output_folder(tmp_path):
     (tmp_path / "one").mkdir()
     _png(tmp_path / "one" / "a.png")
     for spec, out in [("one", "res1"), ("one/*.png", "res2")]:
-        result = run_cli("detect", spec, "-o", out, cwd=tmp_path)
+        result = invoke_cli("detect", spec, "-o", out, cwd=tmp_path)
         assert result.returncode == 0, _err(result)
         assert (tmp_path / out).is_dir() and (tmp_path / out / "a.png").is_file()
 
@@ -387,7 +392,7 @@ def test_a_folder_or_glob_input_always_writes_to_an_output_folder(tmp_path):
 
 def test_nan_in_a_float_tiff_is_named_as_such(tmp_path):
     Image.fromarray(np.array([[0.5, np.nan]], np.float32)).save(tmp_path / "nan.tif")
-    line = _error_line(run_cli("detect", "nan.tif", "-o", "o.png", cwd=tmp_path))
+    line = _error_line(invoke_cli("detect", "nan.tif", "-o", "o.png", cwd=tmp_path))
     assert "NaN or inf" in line and "damaged" not in line
 
 
@@ -400,7 +405,7 @@ def test_numpy_warnings_do_not_precede_the_error_line(tmp_path):
 def test_a_huge_inline_kernel_is_not_echoed_whole(tmp_path):
     _png(tmp_path / "a.png")
     spec = "1," * 30_000 + "1;1"  # ragged
-    result = run_cli("detect", "a.png", "-k", spec, cwd=tmp_path)
+    result = invoke_cli("detect", "a.png", "-k", spec, cwd=tmp_path)
     line = _error_line(result)
     assert result.returncode == 2 and len(line) < 300 and "(60003 characters)" in line
 
@@ -408,7 +413,7 @@ def test_a_huge_inline_kernel_is_not_echoed_whole(tmp_path):
 def test_a_fifo_kernel_is_not_called_missing(tmp_path):
     _png(tmp_path / "a.png")
     os.mkfifo(tmp_path / "k.json")
-    line = _error_line(run_cli("detect", "a.png", "-k", "k.json", cwd=tmp_path))
+    line = _error_line(invoke_cli("detect", "a.png", "-k", "k.json", cwd=tmp_path))
     assert "not a regular file" in line and "does not exist" not in line
 
 
@@ -442,7 +447,7 @@ def test_unreadable_files_give_one_exit_code():
     ("value", "traceback"), [("false", False), ("0", False), ("off", False), ("no", False), ("1", True), ("yes", True)]
 )
 def test_convlearn_debug_false_means_off(tmp_path, value, traceback):
-    result = run_cli("detect", "missing.png", cwd=tmp_path, env={"CONVLEARN_DEBUG": value})
+    result = invoke_cli("detect", "missing.png", cwd=tmp_path, env={"CONVLEARN_DEBUG": value})
     assert result.returncode == 2 and ("Traceback" in _err(result)) == traceback
 
 
@@ -463,16 +468,16 @@ def test_an_unreadable_kernel_file_is_an_input_error(tmp_path, monkeypatch):
 
 def test_synth_default_name_never_replaces_a_file(tmp_path):
     (tmp_path / "stripes.png").write_bytes(b"mine")
-    refused = run_cli("synth", "-q", cwd=tmp_path)
+    refused = invoke_cli("synth", "-q", cwd=tmp_path)
     assert refused.returncode == 2 and "'stripes.png' already exists" in _error_line(refused)
     assert (tmp_path / "stripes.png").read_bytes() == b"mine"
-    assert run_cli("synth", "-q", "--overwrite", cwd=tmp_path).returncode == 0
+    assert invoke_cli("synth", "-q", "--overwrite", cwd=tmp_path).returncode == 0
     assert (tmp_path / "stripes.png").read_bytes().startswith(b"\x89PNG")
-    assert run_cli("synth", "stripes.png", "-q", cwd=tmp_path).returncode == 0  # a name given is the user's choice
+    assert invoke_cli("synth", "stripes.png", "-q", cwd=tmp_path).returncode == 0  # a name given is the user's choice
 
 
 @pytest.mark.parametrize("spec", ["box:21", "gaussian:3,1e300"])
 def test_synth_checks_its_kernel_before_writing_anything(tmp_path, spec):
-    refused = run_cli("synth", "o.png", "-q", "--target", "t.png", "-k", spec, cwd=tmp_path)
+    refused = invoke_cli("synth", "o.png", "-q", "--target", "t.png", "-k", spec, cwd=tmp_path)
     assert refused.returncode == 2 and _error_line(refused).startswith("Error: ")
     assert not (tmp_path / "o.png").exists() and not (tmp_path / "t.png").exists()
