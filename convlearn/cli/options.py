@@ -16,8 +16,6 @@ Border = Literal["zero", "reflect", "replicate", "circular"]  # corr.BORDERS
 Scale = Literal["auto", "clip", "signed", "abs", "minmax"]  # images.SCALES
 Channels = Literal["luma", "each"]  # images.CHANNELS
 Format = Literal["png", "tif", "npy"]  # images.OUTPUT_FORMATS
-Solver = Literal["sgd", "lstsq", "adam", "lbfgs"]  # learn.REGISTRY
-Dtype = Literal["float32", "float64"]  # learn.DTYPES
 Tool = Literal["opencv", "scipy", "imagemagick", "pillow", "json"]  # kernels.TOOLS
 Pattern = Literal["stripes", "diagonal", "checker", "noise", "shapes"]  # synth.PATTERNS
 

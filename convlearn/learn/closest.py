@@ -7,7 +7,7 @@ Candidates are every built-in of the learned kernel's shape (see
   sharpen, emboss, edge...), each times its least-squares scale;
 - the families with their parameters fitted: ``box:N``; ``gaussian:N`` (OpenCV's
   default sigma, which for N <= 7 is its binomial table) and ``gaussian:N,SIGMA``;
-  ``log:N,SIGMA``; SIGMA by golden-section search on the squared difference,
+  ``log:N,SIGMA``; SIGMA by SciPy's bounded scalar minimiser on the squared difference,
   each times its least-squares scale too.
 
 A scale within 1e-3 of 1 counts as 1; scales and sigmas are rounded to three
@@ -24,6 +24,7 @@ import math
 from collections.abc import Callable, Iterator
 
 import numpy as np
+from scipy.optimize import minimize_scalar
 
 __all__ = ["CLOSE", "closest_builtin"]
 
@@ -91,27 +92,32 @@ def _scale(w: np.ndarray, kernel: np.ndarray) -> float:
     return float((w * kernel).sum()) / norm if norm > 0 else 1.0
 
 
+#: How closely the sigma is searched: far below its rounding to three digits.
+_SIGMA_TOLERANCE = 1e-10
+#: Sigmas tried, evenly on a log scale, before the minimiser refines the best: the
+#: squared difference can have more than one dip (a narrow LoG's lies far from a wide one's).
+_SIGMA_GRID = 32
+
+
 def _fit_sigma(w: np.ndarray, make: Callable[[float], np.ndarray], lo: float, hi: float) -> float:
-    """Golden-section search for the sigma whose (scaled) kernel is nearest ``w`` in squared difference."""
+    """The sigma in ``[lo, hi]`` whose (scaled) kernel is nearest ``w`` in squared difference.
+
+    The best of a coarse grid, refined by SciPy's bounded scalar minimiser between its neighbours.
+
+    >>> from convlearn.kernels import gaussian_kernel
+    >>> round(_fit_sigma(2 * gaussian_kernel(5, 1.3), lambda s: gaussian_kernel(5, s), 0.2, 5.0), 6)
+    1.3
+    """
 
     def cost(sigma: float) -> float:
         kernel = make(sigma)
         return float(((w - _scale(w, kernel) * kernel) ** 2).sum())
 
-    ratio = (math.sqrt(5) - 1) / 2
-    a, b = lo, hi
-    c, d = b - ratio * (b - a), a + ratio * (b - a)
-    fc, fd = cost(c), cost(d)
-    for _ in range(60):  # the interval shrinks to 0.618**60 of itself: far below the rounding to 3 digits
-        if fc < fd:
-            b, d, fd = d, c, fc
-            c = b - ratio * (b - a)
-            fc = cost(c)
-        else:
-            a, c, fc = c, d, fd
-            d = a + ratio * (b - a)
-            fd = cost(d)
-    return (a + b) / 2
+    grid = np.geomspace(lo, hi, _SIGMA_GRID)
+    best = int(np.argmin([cost(float(s)) for s in grid]))
+    bounds = (float(grid[max(best - 1, 0)]), float(grid[min(best + 1, _SIGMA_GRID - 1)]))
+    found = minimize_scalar(cost, bounds=bounds, method="bounded", options={"xatol": _SIGMA_TOLERANCE})
+    return float(found.x)
 
 
 def _round(value: float) -> float:

@@ -41,3 +41,9 @@ def test_nothing_close_is_none():
     far = parse_kernel("sharpen").weight.copy()
     far[0, 0] += 1.01 * CLOSE * 5  # just past "close" relative to its peak, 5
     assert closest_builtin(far) is None
+
+
+def test_a_narrow_log_is_found_though_its_dip_is_far_from_the_wide_ones():
+    # The squared difference over sigma has more than one dip here: a bounded search
+    # over the whole range alone settles in the wrong one (near sigma 0.62).
+    assert closest_builtin(0.7 * log_kernel(7, 0.3)) == {"spec": "log:7,0.3", "max_abs_diff": 0.0, "scale": 0.7}
