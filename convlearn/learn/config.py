@@ -38,6 +38,7 @@ __all__ = [
     "check_ranges",
     "check_size",
     "check_steps",
+    "notebook_run",
     "parse_size",
     "solver_named",
 ]
@@ -207,6 +208,15 @@ class LearnConfig:
         (2000, 0)
         """
         return self.epochs if self.epochs is not None else DEFAULT_EPOCHS.get(self.solver, 0)
+
+
+def notebook_run(solver: str, *, notebook: bool) -> bool:
+    """The notebook's own run: its problem (no pair given) with its solver, which shows only its epochs.
+
+    >>> notebook_run("sgd", notebook=True), notebook_run("adam", notebook=True)
+    (True, False)
+    """
+    return notebook and solver == NOTEBOOK_SOLVER
 
 
 def parse_size(text: str) -> tuple[int, int]:

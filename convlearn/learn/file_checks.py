@@ -1,6 +1,6 @@
 """What :func:`convlearn.learn.run_learn` checks about its files before a pair is read.
 
-The kernel size and the reference kernel, which must agree; the outputs, each
+The pairs' paths, one target per input; the kernel size and the reference kernel, which must agree; the outputs, each
 writable and none a file being read; the kernel against every input's size,
 from the images' headers.
 """
@@ -13,20 +13,25 @@ from collections.abc import Sequence
 from convlearn.errors import InputError
 from convlearn.images import check_outputs, image_size
 from convlearn.learn.config import AUTO, NOTEBOOK_SIZE, check_size, parse_size
+from convlearn.learn.pairs import find_pairs
 
-__all__ = ["check_kernel_fits", "check_output_paths", "check_pair_counts", "size_and_reference"]
+__all__ = ["check_kernel_fits", "check_output_paths", "pair_paths", "size_and_reference"]
 
 
-def check_pair_counts(inputs: Sequence, targets: Sequence) -> None:
-    """One target per input.
+def pair_paths(
+    inputs: Sequence[str | os.PathLike], targets: Sequence[str | os.PathLike], pairs_dir: str | os.PathLike | None
+) -> list[tuple]:
+    """The ``(input, target)`` paths: those given one by one, then those matched in ``pairs_dir``.
 
     Raises:
-        InputError: the counts differ.
+        InputError: not one target per input, or a bad ``--pairs`` directory (see :func:`find_pairs`).
 
-    >>> check_pair_counts(["a.png"], ["b.png"])
+    >>> pair_paths(["a.png"], ["b.png"], None)
+    [('a.png', 'b.png')]
     """
     if len(inputs) != len(targets):
         raise InputError(f"Got {len(inputs)} --input and {len(targets)} --target; give one target per input")
+    return list(zip(inputs, targets, strict=True)) + (find_pairs(pairs_dir) if pairs_dir is not None else [])
 
 
 def size_and_reference(kernel_size, reference: str | None, channels: str, paths: list[tuple]):

@@ -10,12 +10,13 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 
 from convlearn.images import DEFAULT_MAX_PIXELS
-from convlearn.learn.config import AUTO, NOTEBOOK_SOLVER, LearnConfig, check_choices, check_ranges, check_steps
-from convlearn.learn.file_checks import check_kernel_fits, check_output_paths, check_pair_counts, size_and_reference
+from convlearn.learn.config import AUTO, LearnConfig, check_choices, check_ranges, check_steps, notebook_run
+from convlearn.learn.file_checks import check_kernel_fits, check_output_paths, pair_paths, size_and_reference
 from convlearn.learn.hooks import LearnHooks, TrainingStart
-from convlearn.learn.pairs import PairFiles, find_pairs
+from convlearn.learn.pairs import PairFiles
 from convlearn.learn.pipeline import learn_pairs
 from convlearn.learn.result import TrainingDiverged, TrainingInterrupted
 from convlearn.learn.saver import LearnRun, Saver
@@ -62,31 +63,21 @@ def run_learn(
 
     spec = check_choices(solver, dtype)
     check_ranges(seed=seed, epochs=epochs)
-    check_pair_counts(inputs, targets)
-    paths = list(zip(inputs, targets, strict=True)) + (find_pairs(pairs_dir) if pairs_dir is not None else [])
+    paths = pair_paths(inputs, targets, pairs_dir)
     size, ref = size_and_reference(kernel_size, reference, channels, paths)
     check_output_paths(output, other_outputs, paths, reference)
     if size != AUTO:
         check_kernel_fits(size, paths)
     pairs = PairFiles(paths, keep_saturated=keep_saturated, max_pixels=max_pixels, channels=channels) if paths else None
     dev = resolve_device(device)
-    config = LearnConfig(
-        kernel_size=size,
-        epochs=epochs,
-        lr=lr,
-        bias=bias,
-        seed=seed,
-        device=device,
-        solver=solver,
-        dtype=dtype,
-        channels=channels,
-    )
+    config = LearnConfig(kernel_size=size, epochs=epochs, lr=lr, bias=bias, seed=seed, device=device, solver=solver)
+    config = replace(config, dtype=dtype, channels=channels)
     check_steps(epochs, lr)
     # Under torchrun (after every check above, made alike on every rank) each
     # rank reads its share of the pairs; rank 0 alone tells and writes.
     main = distributed.setup(dev).is_main
     hooks = LearnHooks(on_start=on_step, on_epoch=on_epoch) if main else LearnHooks()
-    notebook = pairs is None and solver == NOTEBOOK_SOLVER
+    notebook = notebook_run(solver, notebook=pairs is None)
     saver = Saver(output=output, spec=reference, reference=ref, notebook=notebook, main=main)
     try:
         return saver.save(learn_pairs(pairs, config, spec, dev, hooks))

@@ -13,7 +13,7 @@ from functools import cached_property
 
 import torch
 
-from convlearn.learn.config import NOTEBOOK_SOLVER, LearnConfig, Solver
+from convlearn.learn.config import LearnConfig, Solver, notebook_run
 from convlearn.learn.hooks import TrainingStart
 from convlearn.learn.normal import NormalEquations, safe_step
 from convlearn.learn.pairs import Pair
@@ -48,7 +48,7 @@ class Task:
 
     def started(self, solver: Solver, step: float, how: str, epochs: int) -> TrainingStart:
         """What ``solver`` is about to do on this task."""
-        return TrainingStart(solver.name, step, how, epochs, self.notebook and solver.name == NOTEBOOK_SOLVER)
+        return TrainingStart(solver.name, step, how, epochs, notebook_run(solver.name, notebook=self.notebook))
 
     def result(
         self,

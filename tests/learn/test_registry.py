@@ -1,10 +1,14 @@
 """The method registry (convlearn.learn.solvers): every entry runs through REGISTRY[name].run on one Task."""
 
+import ast
+from pathlib import Path
+
 import pytest
 import torch
 from learn_data import K3, float_pair
 
-from convlearn.learn import REGISTRY, LearnConfig, LearnHooks, TrainingStart, learn_kernel, normal_equations
+import convlearn.learn
+from convlearn.learn import REGISTRY, SOLVERS, LearnConfig, LearnHooks, TrainingStart, learn_kernel, normal_equations
 from convlearn.learn.config import solver_named
 from convlearn.learn.descent import DESCENT_CAP, plan
 from convlearn.learn.pairs import align_pair
@@ -77,3 +81,15 @@ def test_the_notebooks_run_is_plain_sgd_at_its_step():
     result = learn_kernel(None, LearnConfig(), LearnHooks(on_start=starts.append))
     assert result.lr == 0.03 and result.epochs_run == 10
     assert [(s.solver, s.step, s.epochs, s.notebook) for s in starts] == [("sgd", 0.03, 10, True)]
+
+
+def test_no_module_branches_on_a_solver_or_method_name_the_records_say_it():
+    names = set(REGISTRY) | set(SOLVERS)
+    root = Path(convlearn.learn.__file__).parent
+    branches = []
+    for path in [*sorted(root.glob("*.py")), root.parent / "cli" / "learn.py"]:
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.Compare):
+                constants = [c.value for c in (node.left, *node.comparators) if isinstance(c, ast.Constant)]
+                branches += [(path.name, node.lineno) for value in constants if value in names]
+    assert branches == []
