@@ -94,18 +94,19 @@ def _scale(w: np.ndarray, kernel: np.ndarray) -> float:
 
 #: How closely the sigma is searched: far below its rounding to three digits.
 _SIGMA_TOLERANCE = 1e-10
-#: Sigmas tried, evenly on a log scale, before the minimiser refines the best: the
-#: squared difference can have more than one dip (a narrow LoG's lies far from a wide one's).
+#: Sigmas tried, evenly on a log scale, before the minimiser refines each dip among them:
+#: the squared difference can have more than one (a 3x3 LoG's lie at 0.39 and 0.5).
 _SIGMA_GRID = 32
 
 
 def _fit_sigma(w: np.ndarray, make: Callable[[float], np.ndarray], lo: float, hi: float) -> float:
     """The sigma in ``[lo, hi]`` whose (scaled) kernel is nearest ``w`` in squared difference.
 
-    The best of a coarse grid, refined by SciPy's bounded scalar minimiser between its neighbours.
+    Every dip of a coarse grid is refined by SciPy's bounded scalar minimiser between
+    its neighbours and rounded to three digits; the lowest of those wins.
 
     >>> from convlearn.kernels import gaussian_kernel
-    >>> round(_fit_sigma(2 * gaussian_kernel(5, 1.3), lambda s: gaussian_kernel(5, s), 0.2, 5.0), 6)
+    >>> _fit_sigma(2 * gaussian_kernel(5, 1.3), lambda s: gaussian_kernel(5, s), 0.2, 5.0)
     1.3
     """
 
@@ -114,10 +115,16 @@ def _fit_sigma(w: np.ndarray, make: Callable[[float], np.ndarray], lo: float, hi
         return float(((w - _scale(w, kernel) * kernel) ** 2).sum())
 
     grid = np.geomspace(lo, hi, _SIGMA_GRID)
-    best = int(np.argmin([cost(float(s)) for s in grid]))
-    bounds = (float(grid[max(best - 1, 0)]), float(grid[min(best + 1, _SIGMA_GRID - 1)]))
-    found = minimize_scalar(cost, bounds=bounds, method="bounded", options={"xatol": _SIGMA_TOLERANCE})
-    return float(found.x)
+    costs = [cost(float(s)) for s in grid]
+    last = _SIGMA_GRID - 1
+    dips = [i for i in range(_SIGMA_GRID) if costs[i] <= costs[max(i - 1, 0)] and costs[i] <= costs[min(i + 1, last)]]
+    found = []
+    for i in dips:
+        bounds = (float(grid[max(i - 1, 0)]), float(grid[min(i + 1, last)]))
+        best = minimize_scalar(cost, bounds=bounds, method="bounded", options={"xatol": _SIGMA_TOLERANCE})
+        found.append(_round(float(best.x)))
+    # Judged as reported, rounded: two dips can fit equally well (a 3x3 LoG has one shape parameter).
+    return min(found, key=cost)
 
 
 def _round(value: float) -> float:
