@@ -41,7 +41,7 @@ from rich.console import Console
 from rich.table import Table
 
 from convlearn.corr import corr2d
-from convlearn.learn import SOLVERS, LearnConfig, Pair, learn_kernel, normal_equations
+from convlearn.learn import SOLVERS, LearnConfig, LearnHooks, Pair, learn_kernel, normal_equations
 from convlearn.synth import make_image
 
 console = Console(highlight=False)
@@ -189,7 +189,8 @@ def time_epochs(sizes: list[int], kernel_size: tuple[int, int], epochs: int) -> 
         for solver in ("sgd", "adam", "lbfgs"):
             stamps: list[float] = []
             config = LearnConfig(kernel_size=kernel_size, solver=solver, epochs=epochs + 1)
-            learn_kernel([pair], config, on_epoch=lambda i, loss, stamps=stamps: stamps.append(time.perf_counter()))
+            hooks = LearnHooks(on_epoch=lambda i, loss, stamps=stamps: stamps.append(time.perf_counter()))
+            learn_kernel([pair], config, hooks)
             gaps = [b - a for a, b in itertools.pairwise(stamps)]
             rows.append({"size": size, "solver": solver, "seconds_per_epoch": statistics.median(gaps)})
             console.print(f"[dim]{size}² {solver}: {statistics.median(gaps):.3f} s per epoch[/]")

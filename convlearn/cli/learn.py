@@ -8,13 +8,18 @@ from typing import Literal
 
 import typer
 
-from convlearn.cli.options import DEVICE, KERNEL_HELP, MAX_PIXELS, Dtype, Solver
+from convlearn.cli.options import DEVICE, KERNEL_HELP, MAX_PIXELS
+from convlearn.learn.config import CHANNELS, CHOICES, DTYPES, SOLVERS, solver_named
 
 #: Runs of at most this many epochs print one line per epoch, as the notebook
 #: does; longer ones show a progress bar with the live loss (on a terminal).
 EPOCH_LINES_MAX = 100
-#: learn's --channels: learn.colour.CHANNELS (spelled out so that --help does not import torch).
-LearnChannels = Literal["luma", "each", "full"]
+# The choices, from the library's torch-free settings: --help shows them, and the shell completes them.
+SolverName = Literal[SOLVERS]
+Dtype = Literal[DTYPES]
+LearnChannels = Literal[CHANNELS]
+#: --solver's help: what each choice runs, from its record.
+SOLVER_HELP = "; ".join(s.help for s in CHOICES) + "."
 
 
 class EpochDisplay:
@@ -73,8 +78,6 @@ class EpochDisplay:
 
 def _report_lines(result, reference_name: str | None, reference_diff: float | None) -> list[str]:
     """The fit report under the kernel table, one fact per line."""
-    from convlearn.learn import solver_named
-
     iterative = solver_named(result.solver).iterative
     r = result.report
     r2 = "n/a (the target is constant)" if r.r2 is None else f"{r.r2:.6f}"
@@ -176,12 +179,7 @@ def learn(
         help="HxW of the kernel to learn, or auto: found from the data (up to 15x15), the default with pairs; "
         "without pairs, the notebook's 1x2.",
     ),
-    solver: Solver = typer.Option(
-        "sgd",
-        "--solver",
-        "-s",
-        help="sgd (the notebook's), lstsq (exact, one pass), adam or lbfgs.",
-    ),
+    solver: SolverName = typer.Option("sgd", "--solver", "-s", help=SOLVER_HELP),
     epochs: int | None = typer.Option(
         None,
         "--epochs",

@@ -20,8 +20,6 @@ Border = Literal[BORDERS]
 Scale = Literal[SCALES]
 Channels = Literal[CHANNELS]
 Format = Literal[OUTPUT_FORMATS]
-Solver = Literal["sgd", "lstsq", "adam", "lbfgs"]  # learn.REGISTRY
-Dtype = Literal["float32", "float64"]  # learn.DTYPES
 Tool = Literal[TOOLS]
 Pattern = Literal["stripes", "diagonal", "checker", "noise", "shapes"]  # synth.PATTERNS (synth.py imports torch)
 

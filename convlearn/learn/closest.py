@@ -7,7 +7,7 @@ Candidates are every built-in of the learned kernel's shape (see
   sharpen, emboss, edge...), each times its least-squares scale;
 - the families with their parameters fitted: ``box:N``; ``gaussian:N`` (OpenCV's
   default sigma, which for N <= 7 is its binomial table) and ``gaussian:N,SIGMA``;
-  ``log:N,SIGMA``; SIGMA by golden-section search on the squared difference,
+  ``log:N,SIGMA``; SIGMA by SciPy's bounded scalar minimiser on the squared difference,
   each times its least-squares scale too.
 
 A scale within 1e-3 of 1 counts as 1; scales and sigmas are rounded to three
@@ -24,6 +24,7 @@ import math
 from collections.abc import Callable, Iterator
 
 import numpy as np
+from scipy.optimize import minimize_scalar
 
 __all__ = ["CLOSE", "closest_builtin"]
 
@@ -91,27 +92,39 @@ def _scale(w: np.ndarray, kernel: np.ndarray) -> float:
     return float((w * kernel).sum()) / norm if norm > 0 else 1.0
 
 
+#: How closely the sigma is searched: far below its rounding to three digits.
+_SIGMA_TOLERANCE = 1e-10
+#: Sigmas tried, evenly on a log scale, before the minimiser refines each dip among them:
+#: the squared difference can have more than one (a 3x3 LoG's lie at 0.39 and 0.5).
+_SIGMA_GRID = 32
+
+
 def _fit_sigma(w: np.ndarray, make: Callable[[float], np.ndarray], lo: float, hi: float) -> float:
-    """Golden-section search for the sigma whose (scaled) kernel is nearest ``w`` in squared difference."""
+    """The sigma in ``[lo, hi]`` whose (scaled) kernel is nearest ``w`` in squared difference.
+
+    Every dip of a coarse grid is refined by SciPy's bounded scalar minimiser between
+    its neighbours and rounded to three digits; the lowest of those wins.
+
+    >>> from convlearn.kernels import gaussian_kernel
+    >>> _fit_sigma(2 * gaussian_kernel(5, 1.3), lambda s: gaussian_kernel(5, s), 0.2, 5.0)
+    1.3
+    """
 
     def cost(sigma: float) -> float:
         kernel = make(sigma)
         return float(((w - _scale(w, kernel) * kernel) ** 2).sum())
 
-    ratio = (math.sqrt(5) - 1) / 2
-    a, b = lo, hi
-    c, d = b - ratio * (b - a), a + ratio * (b - a)
-    fc, fd = cost(c), cost(d)
-    for _ in range(60):  # the interval shrinks to 0.618**60 of itself: far below the rounding to 3 digits
-        if fc < fd:
-            b, d, fd = d, c, fc
-            c = b - ratio * (b - a)
-            fc = cost(c)
-        else:
-            a, c, fc = c, d, fd
-            d = a + ratio * (b - a)
-            fd = cost(d)
-    return (a + b) / 2
+    grid = np.geomspace(lo, hi, _SIGMA_GRID)
+    costs = [cost(float(s)) for s in grid]
+    last = _SIGMA_GRID - 1
+    dips = [i for i in range(_SIGMA_GRID) if costs[i] <= costs[max(i - 1, 0)] and costs[i] <= costs[min(i + 1, last)]]
+    found = []
+    for i in dips:
+        bounds = (float(grid[max(i - 1, 0)]), float(grid[min(i + 1, last)]))
+        best = minimize_scalar(cost, bounds=bounds, method="bounded", options={"xatol": _SIGMA_TOLERANCE})
+        found.append(_round(float(best.x)))
+    # Judged as reported, rounded: two dips can fit equally well (a 3x3 LoG has one shape parameter).
+    return min(found, key=cost)
 
 
 def _round(value: float) -> float:

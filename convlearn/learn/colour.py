@@ -25,38 +25,25 @@ luma probe.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import replace
 
 import torch
 
-from convlearn.errors import InputError, invalid_choice
+from convlearn.errors import InputError
 from convlearn.learn.closest import closest_builtin
+from convlearn.learn.config import FULL_NEEDS_SIZE, LearnConfig, Solver
 from convlearn.learn.fit import fit_pairs
-from convlearn.learn.iterative import TrainingDiverged, TrainingInterrupted
+from convlearn.learn.hooks import LearnHooks
 from convlearn.learn.normal import NormalEquations
 from convlearn.learn.pairs import Pair
-from convlearn.learn.report import FitReport, LearnResult
-from convlearn.learn.solvers import LearnConfig, Solver
+from convlearn.learn.result import FitReport, LearnResult, TrainingDiverged, TrainingInterrupted
 from convlearn.learn.support import Support, find_support
 
-__all__ = ["CHANNELS", "CHANNEL_NAMES", "FULL_NEEDS_SIZE", "check_channels", "colour_support", "learn_colour"]
+__all__ = ["CHANNEL_NAMES", "colour_support", "learn_colour"]
 
-#: How ``learn`` treats colour: ``luma`` (one plane, the default), ``each`` or ``full``.
-CHANNELS = ("luma", "each", "full")
 #: The output channels' names, in order.
 CHANNEL_NAMES = ("R", "G", "B")
-
-
-def check_channels(channels: str) -> str:
-    """``channels`` itself, once it is one of :data:`CHANNELS`.
-
-    Raises:
-        InputError: any other name.
-    """
-    if channels not in CHANNELS:
-        raise invalid_choice("channels", channels, CHANNELS)
-    return channels
 
 
 def _planes(pairs: Sequence[Pair], channels: str, o: int) -> list[Pair]:
@@ -72,13 +59,6 @@ def _planes(pairs: Sequence[Pair], channels: str, o: int) -> list[Pair]:
         mask = pair.mask[o] if pair.mask is not None and pair.mask.dim() == 3 else pair.mask  # (H, W)
         out.append(Pair(X, pair.target[o], pair.input_name, pair.target_name, mask))
     return out
-
-
-#: Why ``--channels full`` needs ``--kernel-size``.
-FULL_NEEDS_SIZE = (
-    "--channels full needs --kernel-size HxW: the automatic size is found per channel (--channels each), "
-    "and a channel's own pair does not show a cross-channel kernel's support"
-)
 
 
 def colour_support(pairs: Sequence[Pair], *, channels: str, bias: bool, device) -> Support:
@@ -107,17 +87,12 @@ def colour_support(pairs: Sequence[Pair], *, channels: str, bias: bool, device) 
 
 
 def learn_colour(
-    pairs: Sequence[Pair],
-    cfg: LearnConfig,
-    solver: Solver,
-    device: torch.device,
-    on_epoch: Callable[[int, float], None] | None,
-    on_start: Callable[..., None] | None,
+    pairs: Sequence[Pair], cfg: LearnConfig, solver: Solver, device: torch.device, hooks: LearnHooks
 ) -> LearnResult:
     """Fit each output channel with the solver, and put the three fits together.
 
-    The solver is announced once (``on_start``, before the first channel); ``on_epoch``
-    hears every channel's epochs, each channel counting from 0.
+    The solver is announced once (``hooks.on_start``, before the first channel);
+    ``hooks.on_epoch`` hears every channel's epochs, each channel counting from 0.
 
     Raises:
         InputError: pairs that are not RGB.
@@ -130,8 +105,8 @@ def learn_colour(
     for o in range(3):
         planes = _planes(pairs, cfg.channels, o)
         try:
-            start = on_start if o == 0 else None
-            results.append(fit_pairs(planes, plane_cfg, solver, device, False, on_epoch, start, equations))
+            told = hooks if o == 0 else replace(hooks, on_start=None)
+            results.append(fit_pairs(planes, plane_cfg, solver, device, told, equations=equations))
         except (TrainingDiverged, TrainingInterrupted) as e:
             results.append(e.result)
             raise type(e)(f"{CHANNEL_NAMES[o]}: {e}", _combine(results, equations, cfg)) from None

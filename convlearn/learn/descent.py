@@ -1,4 +1,4 @@
-"""``sgd`` on your pairs: full-batch gradient descent that converges.
+"""The ``nesterov`` method (``--solver sgd`` on your pairs): full-batch gradient descent that converges.
 
 The loss is quadratic (see :mod:`convlearn.learn.normal`), so its full-batch
 gradient over every pixel of every pair is exactly ``2 (G k - b)``: the same
@@ -21,16 +21,18 @@ in two principled ways:
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
 import torch
 
-from convlearn.learn.normal import NormalEquations
+from convlearn.learn.config import LearnConfig, Solver
+from convlearn.learn.hooks import LearnHooks
+from convlearn.learn.normal import CONVERGED_RTOL, NormalEquations, safe_step
 from convlearn.learn.problem import Conv2D
-from convlearn.learn.report import LearnResult, fit_report, unpack
-from convlearn.learn.solvers import LearnConfig, Solver
+from convlearn.learn.report import fit_report
+from convlearn.learn.result import LearnResult, TrainingInterrupted
+from convlearn.learn.task import Task
 
 __all__ = ["DESCENT_CAP", "DESCENT_RULE", "Plan", "descend", "plan"]
 
@@ -79,8 +81,6 @@ def plan(ne: NormalEquations) -> Plan:
     >>> p.step, p.momentum, p.condition
     (0.5, 0.0, 1.0)
     """
-    from convlearn.learn.normal import safe_step
-
     safe_step(ne.gram)  # refuses constant-zero inputs, which have no descent
     G = ne.gram.to(torch.float64).numpy()  # (p, p)
     d = np.diag(G).copy()
@@ -96,26 +96,26 @@ def plan(ne: NormalEquations) -> Plan:
     return Plan(1.0 / d, 1.0 / (2.0 * top), (rk - 1.0) / (rk + 1.0), kappa, lowest)
 
 
-def descend(
-    ne: NormalEquations,
-    *,
-    config: LearnConfig,
-    solver: Solver,
-    names: Sequence[tuple[str, str]],
-    on_epoch: Callable[[int, float], None] | None = None,
-    on_start: Callable[..., None] | None = None,
-) -> LearnResult:
+def descend(task: Task, config: LearnConfig, solver: Solver, hooks: LearnHooks) -> LearnResult:
     """Run the accelerated full-batch descent from ``nn.Conv2d``'s seeded start.
 
     With ``config.epochs`` None it runs until converged (see :meth:`Plan.done`:
-    within ``solver.tolerance`` of the exact kernel, relatively, and certified so),
+    within :data:`CONVERGED_RTOL` of the exact kernel, relatively, and certified so),
     or :data:`DESCENT_CAP` epochs; with ``epochs=N``, exactly N.
+
+    Args:
+        task: the normal equations (the pairs themselves are not needed).
+        config: the checked settings; ``lr`` is None (the step comes from the data).
+        solver: the ``--solver`` choice, for the result's name.
+        hooks: told the step and each epoch.
+
+    Returns:
+        The kernel in float64 with its losses, ``stopped`` converged or epochs.
 
     Raises:
         TrainingInterrupted: Ctrl-C; its ``result`` holds the kernel reached so far.
     """
-    from convlearn.learn.iterative import TrainingInterrupted
-
+    ne = task.ne
     p = plan(ne)
     torch.manual_seed(config.seed)
     layer = Conv2D(config.kernel_size, bias=config.bias, init="kaiming", in_channels=config.in_channels)
@@ -123,46 +123,42 @@ def descend(
     G, b = ne.gram.numpy(), ne.rhs.numpy()
     until_converged = config.epochs is None
     epochs = DESCENT_CAP if until_converged else config.epochs
-    if on_start is not None:
-        on_start(p.step, DESCENT_RULE.format(momentum=p.momentum), epochs)
+    hooks.start(task.started(solver, p.step, DESCENT_RULE.format(momentum=p.momentum), epochs))
     bottom = float(np.linalg.norm(b)) or 1.0
     losses: list[float] = []
     previous, stopped = k, "epochs"
     try:
         for epoch in range(epochs):
             grad = G @ k - b  # (p,) half the loss's gradient at k
-            if until_converged and p.done(grad, k, bottom, solver.tolerance):
+            if until_converged and p.done(grad, k, bottom, CONVERGED_RTOL):
                 stopped = "converged"
                 break
             losses.append(max(0.0, float(k @ G @ k - 2 * (k @ b)) + ne.yy))
             ahead = k + p.momentum * (k - previous)  # Nesterov's look-ahead point
             previous, k = k, ahead - p.step * p.scale * 2.0 * (G @ ahead - b)
-            if on_epoch is not None:
-                on_epoch(epoch, losses[-1])
+            hooks.epoch(epoch, losses[-1])
     except KeyboardInterrupt:
-        result = _result(ne, config, solver, names, k, p, losses, "interrupted")
+        result = _result(task, config, solver, k, p, losses, "interrupted")
         message = f"Interrupted at epoch {len(losses)} of {epochs}; the kernel reached so far was kept"
         raise TrainingInterrupted(message, result) from None
-    if stopped == "epochs" and p.done(G @ k - b, k, bottom, solver.tolerance):
+    if stopped == "epochs" and p.done(G @ k - b, k, bottom, CONVERGED_RTOL):
         stopped = "converged"
-    return _result(ne, config, solver, names, k, p, losses, stopped)
+    return _result(task, config, solver, k, p, losses, stopped)
 
 
-def _result(ne, config, solver, names, k: np.ndarray, p: Plan, losses: list[float], stopped: str) -> LearnResult:
-    from convlearn.learn.normal import safe_step
-
-    vector = torch.from_numpy(k)
-    weight, bias = unpack(vector, config.kernel_size, config.bias, torch.float64, config.in_channels)
-    return LearnResult(
-        weight=weight,
-        bias=bias,
+def _result(
+    task: Task, config: LearnConfig, solver: Solver, k: np.ndarray, p: Plan, losses: list[float], stopped: str
+) -> LearnResult:
+    vector = torch.from_numpy(k)  # (p,)
+    report = fit_report(task.ne, vector)
+    return task.result(
+        vector,
+        config=config,
+        solver=solver,
+        dtype=torch.float64,
+        stopped=stopped,
+        report=report,
         losses=losses,
         lr=p.step,
         epochs_run=len(losses),
-        solver=solver.name,
-        stopped=stopped,
-        report=fit_report(ne, vector),
-        safe_lr=safe_step(ne.gram),
-        inputs=[x for x, _ in names],
-        targets=[y for _, y in names],
     )

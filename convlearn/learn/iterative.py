@@ -1,7 +1,8 @@
-"""The iterative solvers' loop: sgd, adam and lbfgs stepping a :class:`Conv2D`, epoch by epoch.
+"""The iterative loop: an optimizer stepping a :class:`Conv2D` over the pixels, epoch by epoch.
 
+It runs the ``plain-sgd``, ``adam`` and ``lbfgs`` methods (see :mod:`convlearn.learn.solvers`).
 Each epoch computes the notebook's loss, the summed squared error over every
-pair, then steps the registered optimizer (see :mod:`convlearn.learn.solvers`).
+pair, then steps the method's optimizer (see :mod:`convlearn.learn.steppers`).
 The normal equations, accumulated before the first epoch, tell the loop
 exactly how far each kernel is from the least-squares one, so it stops once
 converged, and give the report.
@@ -15,57 +16,32 @@ from dataclasses import dataclass, field
 
 import torch
 
-from convlearn.errors import Interrupted, TrainingError
-from convlearn.learn.normal import CONVERGED_RTOL, NormalEquations, safe_step
+from convlearn.learn.config import LearnConfig, Solver
+from convlearn.learn.hooks import LearnHooks
+from convlearn.learn.normal import CONVERGED_RTOL, NormalEquations
 from convlearn.learn.pairs import Pair
 from convlearn.learn.problem import Conv2D
-from convlearn.learn.report import LearnResult, fit_report, unpack
-from convlearn.learn.solvers import DIVERGE_FACTOR, LearnConfig, Solver
+from convlearn.learn.report import fit_report
+from convlearn.learn.result import LearnResult, TrainingDiverged, TrainingInterrupted
+from convlearn.learn.steppers import Stepper
+from convlearn.learn.task import Task
 from convlearn.runtime import distributed
 
-__all__ = ["TrainingDiverged", "TrainingInterrupted", "train"]
+__all__ = ["DIVERGE_FACTOR", "train"]
+
+#: SGD stops as diverged when the loss grows to this many times its first value.
+DIVERGE_FACTOR = 100.0
 
 
-class TrainingDiverged(TrainingError):
-    """The loss turned non-finite or grew many-fold; ``result`` holds the best kernel reached (exit code 1)."""
-
-    def __init__(self, message: str, result: LearnResult) -> None:
-        super().__init__(message)
-        self.result = result
-
-
-class TrainingInterrupted(Interrupted):
-    """Ctrl-C during training; ``result`` holds the kernel reached so far (exit code 130)."""
-
-    def __init__(self, message: str, result: LearnResult) -> None:
-        super().__init__(message)
-        self.result = result
-
-
-def train(
-    pairs: Sequence[Pair],
-    *,
-    config: LearnConfig,
-    solver: Solver,
-    ne: NormalEquations,
-    device: torch.device,
-    notebook: bool,
-    names: Sequence[tuple[str, str]],
-    on_epoch: Callable[[int, float], None] | None = None,
-    on_start: Callable[[float], None] | None = None,
-) -> LearnResult:
-    """Run an iterative solver on aligned pairs.
+def train(task: Task, config: LearnConfig, solver: Solver, hooks: LearnHooks, *, stepper: Stepper) -> LearnResult:
+    """Step ``stepper``'s optimizer over the task's aligned pairs.
 
     Args:
-        pairs: this rank's pairs, aligned (see :func:`align_pair`).
+        task: the normal equations of every pair and this rank's aligned pairs.
         config: the checked settings.
-        solver: the registered iterative solver.
-        ne: the normal equations of every pair (summed over ranks).
-        device: where to train.
-        notebook: the pairs are the notebook's own problem (its step applies).
-        names: every pair's ``(input, target)`` names, in order.
-        on_epoch: called with ``(epoch, loss)`` after each epoch.
-        on_start: called with the step before the first epoch.
+        solver: the ``--solver`` choice: its default step and its name.
+        hooks: told the step and each epoch.
+        stepper: the optimizer and the loop's rules for it.
 
     Returns:
         The kernel, its losses and its :class:`FitReport`.
@@ -75,23 +51,22 @@ def train(
         TrainingInterrupted: Ctrl-C.
     """
     dtype = getattr(torch, config.dtype)
-    safe = safe_step(ne.gram)
-    lr = config.lr if config.lr is not None else solver.default_lr(safe, notebook)
+    safe = task.safe_lr  # refuses constant-zero inputs before any work
+    lr = config.lr if config.lr is not None else solver.default_lr(safe, task.notebook)
     torch.manual_seed(config.seed)
     # nn.Conv2d(1, 1, kernel_size)'s start, as the notebook's training cell; the forward pass is corr2d.
     layer = Conv2D(config.kernel_size, bias=config.bias, init="kaiming", in_channels=config.in_channels)
-    layer = layer.to(device=device, dtype=dtype)
-    trainer = solver.optimizer(list(layer.parameters()), lr)
-    closure = _loss_closure(layer, trainer, pairs, device, dtype)
-    run = _Run(config=config, solver=solver, ne=ne, names=names, lr=lr, safe=safe, dtype=dtype, layer=layer)
-    if on_start is not None:
-        on_start(lr)
+    layer = layer.to(device=task.device, dtype=dtype)
+    trainer = stepper.make(list(layer.parameters()), lr)
+    closure = _loss_closure(layer, trainer, task.pairs, task.device, dtype)
+    run = _Run(task=task, config=config, solver=solver, stepper=stepper, lr=lr, dtype=dtype, layer=layer)
     epochs = config.epochs_for_solver()
+    how = "given by --lr" if config.lr is not None else solver.step_rule
+    hooks.start(task.started(solver, lr, how, epochs))
     try:
         for epoch in range(epochs):
             run.epoch(epoch, trainer, closure)
-            if on_epoch is not None:
-                on_epoch(epoch, run.losses[-1])
+            hooks.epoch(epoch, run.losses[-1])
             stopped = run.stop(layer.vector())
             if stopped is not None:
                 return stopped
@@ -100,66 +75,63 @@ def train(
         message = f"Interrupted at epoch {len(run.losses)} of {epochs}; the kernel reached so far was kept"
         raise TrainingInterrupted(message, result) from None
     now = layer.vector()
-    return run.finish(run.best.of(now) if solver.patience is not None else now, "epochs")
+    return run.finish(run.best.of(now) if stepper.patience is not None else now, "epochs")
 
 
 @dataclass
 class _Run:
     """One training run's settings and state: each epoch's step, when to stop, and the result it ends with."""
 
+    task: Task
     config: LearnConfig
     solver: Solver
-    ne: NormalEquations
-    names: Sequence[tuple[str, str]]
+    stepper: Stepper
     lr: float
-    safe: float  # the safe SGD step for this data
     dtype: torch.dtype
     layer: Conv2D
     losses: list[float] = field(default_factory=list)
     best: _Best = field(init=False)
 
     def __post_init__(self) -> None:
-        self.best = _Best(self.ne, self.layer.vector())
+        self.best = _Best(self.task.ne, self.layer.vector())
 
     def epoch(self, epoch: int, trainer, closure: Callable[[], torch.Tensor]) -> None:
         """Compute the loss and step; stop as diverged on a non-finite loss, or one grown many-fold."""
         before = self.layer.vector()  # (p,) the kernel this epoch's loss belongs to
-        value = float(trainer.step(closure)) if self.solver.closure_step else float(closure())
+        value = float(trainer.step(closure)) if self.stepper.closure_step else float(closure())
         first = self.losses[0] if self.losses else value
-        grew = self.solver.stop_on_growth and first > 0 and value > DIVERGE_FACTOR * first
+        grew = self.stepper.stop_on_growth and first > 0 and value > DIVERGE_FACTOR * first
         if not math.isfinite(value) or grew:
-            message = _divergence_message(self.solver, epoch, value, first, self.lr, self.safe, self.best.loss)
+            message = _divergence_message(self.solver, epoch, value, first, self.lr, self.task.safe_lr, self.best.loss)
             raise TrainingDiverged(message, self.finish(self.best.of(), "diverged"))
-        if not self.solver.closure_step:
+        if not self.stepper.closure_step:
             trainer.step()
         self.losses.append(value)
         self.best.see(value, before)
 
     def stop(self, now: torch.Tensor) -> LearnResult | None:
         """The result when the run stops after this epoch (converged, or no new low for a while); else None."""
-        if self.ne.relative_gradient(now) <= self.solver.tolerance:
+        ne = self.task.ne
+        if ne.relative_gradient(now) <= self.stepper.tolerance:
             return self.finish(now, "converged")
-        if self.solver.patience is not None and self.best.since >= self.solver.patience:
+        if self.stepper.patience is not None and self.best.since >= self.stepper.patience:
             # No new low: the training dtype's rounding is reached.
             k = self.best.of(now)
-            return self.finish(k, "converged" if self.ne.relative_gradient(k) <= CONVERGED_RTOL else "stalled")
+            return self.finish(k, "converged" if ne.relative_gradient(k) <= CONVERGED_RTOL else "stalled")
         return None
 
     def finish(self, k: torch.Tensor, stopped: str) -> LearnResult:
         """The result for kernel vector k, with its fit report."""
-        weight, bias = unpack(k, self.config.kernel_size, self.config.bias, self.dtype, self.config.in_channels)
-        return LearnResult(
-            weight=weight,
-            bias=bias,
+        return self.task.result(
+            k,
+            config=self.config,
+            solver=self.solver,
+            dtype=self.dtype,
+            stopped=stopped,
+            report=fit_report(self.task.ne, k),
             losses=self.losses,
             lr=self.lr,
             epochs_run=len(self.losses),
-            solver=self.solver.name,
-            stopped=stopped,
-            report=fit_report(self.ne, k),
-            safe_lr=self.safe,
-            inputs=[x for x, _ in self.names],
-            targets=[y for _, y in self.names],
         )
 
 

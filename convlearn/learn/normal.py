@@ -18,7 +18,6 @@ kernel's loss and gradient are known exactly from G and b. The fit report uses t
 
 from __future__ import annotations
 
-import contextlib
 import math
 from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
@@ -26,6 +25,7 @@ from typing import NamedTuple
 
 import torch
 
+from convlearn.corr.threads import one_thread
 from convlearn.errors import InputError
 from convlearn.learn.pairs import Pair, align_pair
 from convlearn.runtime import distributed
@@ -201,7 +201,7 @@ def _pair_sums(
 
     if dev.type != "cpu":
         return used, Ho * Wo, [tiles(chunks[0])]
-    with _one_torch_thread():
+    with one_thread():
         if n == 1:
             return used, Ho * Wo, [tiles(chunks[0])]
         with ThreadPoolExecutor(n) as pool:
@@ -210,17 +210,6 @@ def _pair_sums(
 
 #: Fewest row tiles worth a thread of their own.
 _TILES_PER_WORKER = 8
-
-
-@contextlib.contextmanager
-def _one_torch_thread():
-    """Run torch single-threaded inside the block (restoring the thread count after)."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(before)
 
 
 def _accumulate(

@@ -1,8 +1,9 @@
-"""The notebook's problem: its layer, :class:`Conv2D`, and its training pair.
+"""The notebook's problem: its layer, :class:`Conv2D`, its image and its training pair.
 
 The notebook learns a ``(1, 2)`` kernel from the striped 6x8 image X and its
 edges ``Y = corr2d(X, [[1, -1]])`` by SGD, with step 0.03, on the summed
-squared error; ``convlearn learn`` with no pair replays that run.
+squared error; ``convlearn learn`` with no pair replays that run (its settings
+are :mod:`convlearn.learn.config`'s ``NOTEBOOK_*``).
 """
 
 from __future__ import annotations
@@ -16,14 +17,7 @@ from convlearn.corr import corr2d
 from convlearn.errors import invalid_choice
 from convlearn.learn.pairs import Pair
 
-__all__ = ["INITS", "NOTEBOOK_LR", "NOTEBOOK_SIZE", "NOTEBOOK_SOLVER", "Conv2D", "notebook_pair"]
-
-#: The notebook's learning rate, used on its own problem.
-NOTEBOOK_LR = 0.03
-#: The notebook's kernel size, ``nn.Conv2d(1, 1, kernel_size=(1, 2))``: learn's size when no pair is given.
-NOTEBOOK_SIZE = (1, 2)
-#: The notebook's solver: with no pair given and this solver, learn replays the notebook.
-NOTEBOOK_SOLVER = "sgd"
+__all__ = ["INITS", "Conv2D", "notebook_image", "notebook_pair"]
 #: How :class:`Conv2D` starts: ``uniform`` is the notebook's ``Conv2D`` (weight
 #: ~ U(0, 1), bias 0); ``kaiming`` is ``nn.Conv2d(1, 1, kernel_size)``'s own
 #: start, which the notebook's training cell uses.
@@ -89,10 +83,25 @@ class Conv2D(nn.Module):
         return torch.cat([k, self.bias.detach().to("cpu", torch.float64)])
 
 
-def notebook_pair() -> Pair:
-    """The notebook's problem: the striped 6x8 image and its edges under [[1, -1]]."""
-    from convlearn.synth import make_image
+def notebook_image() -> torch.Tensor:
+    """The notebook's image: 6x8 ones with columns 2 to 5 black, two vertical edges.
 
-    X = make_image()  # (6, 8)
+    ``convlearn synth``'s default draws the same image (its ``stripes`` pattern at 6x8).
+
+    >>> notebook_image()[0].tolist()
+    [1.0, 1.0, 0.0, 0.0, 0.0, 0.0, 1.0, 1.0]
+    """
+    X = torch.ones((6, 8))  # (6, 8), the notebook's torch.ones((6, 8))
+    X[:, 2:6] = 0
+    return X
+
+
+def notebook_pair() -> Pair:
+    """The notebook's problem: the striped 6x8 image and its edges under [[1, -1]].
+
+    >>> tuple(notebook_pair().target.shape)
+    (6, 7)
+    """
+    X = notebook_image()  # (6, 8)
     Y = corr2d(X, torch.tensor([[1.0, -1.0]]))  # (6, 7)
     return Pair(X, Y, "synth:stripes", "corr2d(synth, edge)")

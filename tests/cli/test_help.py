@@ -11,7 +11,6 @@ from convlearn.cli import options
 from convlearn.corr import BORDERS, MODES
 from convlearn.images import CHANNELS, OUTPUT_FORMATS, SCALES
 from convlearn.kernels.export import TOOLS
-from convlearn.learn.solvers import DTYPES, REGISTRY
 from convlearn.synth import PATTERNS
 
 COMMANDS = ["detect", "export", "kernels", "learn", "synth"]
@@ -34,8 +33,6 @@ def _help(command: str) -> str:
         (options.Scale, SCALES),
         (options.Channels, CHANNELS),
         (options.Format, OUTPUT_FORMATS),
-        (options.Solver, tuple(REGISTRY)),
-        (options.Dtype, DTYPES),
         (options.Tool, TOOLS),
         (options.Pattern, PATTERNS),
     ],

@@ -41,3 +41,20 @@ def test_nothing_close_is_none():
     far = parse_kernel("sharpen").weight.copy()
     far[0, 0] += 1.01 * CLOSE * 5  # just past "close" relative to its peak, 5
     assert closest_builtin(far) is None
+
+
+def test_a_narrow_log_is_found_though_its_dip_is_far_from_the_wide_ones():
+    # The squared difference over sigma has more than one dip here: a bounded search
+    # over the whole range alone settles in the wrong one (near sigma 0.62).
+    assert closest_builtin(0.7 * log_kernel(7, 0.3)) == {"spec": "log:7,0.3", "max_abs_diff": 0.0, "scale": 0.7}
+
+
+@pytest.mark.parametrize("sigma", [0.3, 0.5])
+def test_a_3x3_log_is_named_by_the_sigma_that_rounds_exactly(sigma):
+    # A 3x3 LoG has one shape parameter, so two sigmas give the same shape up to scale;
+    # the one whose three-digit rounding fits is reported.
+    assert closest_builtin(0.7 * log_kernel(3, sigma)) == {
+        "spec": f"log:3,{sigma:g}",
+        "max_abs_diff": 0.0,
+        "scale": 0.7,
+    }

@@ -1,4 +1,4 @@
-"""sgd on pairs (convlearn.learn.descent): Jacobi-preconditioned Nesterov descent that converges."""
+"""The nesterov method, sgd on pairs (convlearn.learn.descent): preconditioned Nesterov descent that converges."""
 
 import math
 
@@ -8,7 +8,15 @@ import torch
 from learn_data import K3, float_pair, noise
 
 from convlearn.corr import corr2d
-from convlearn.learn import LearnConfig, NormalEquations, Pair, TrainingInterrupted, learn_kernel, normal_equations
+from convlearn.learn import (
+    LearnConfig,
+    LearnHooks,
+    NormalEquations,
+    Pair,
+    TrainingInterrupted,
+    learn_kernel,
+    normal_equations,
+)
 from convlearn.learn.descent import DESCENT_CAP, plan
 
 
@@ -74,6 +82,6 @@ def test_ctrl_c_keeps_the_kernel_reached():
             raise KeyboardInterrupt
 
     with pytest.raises(TrainingInterrupted, match="Interrupted at epoch 5 of ") as info:
-        learn_kernel([float_pair()], LearnConfig(kernel_size=(3, 3)), on_epoch=interrupt)
+        learn_kernel([float_pair()], LearnConfig(kernel_size=(3, 3)), LearnHooks(on_epoch=interrupt))
     assert info.value.result.stopped == "interrupted" and info.value.result.epochs_run == 5
     assert torch.isfinite(info.value.result.weight).all()

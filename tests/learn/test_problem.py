@@ -7,7 +7,8 @@ import torch
 
 from convlearn.corr import corr2d
 from convlearn.errors import InputError
-from convlearn.learn import Conv2D, LearnConfig, notebook_pair, train_sgd
+from convlearn.learn import Conv2D, LearnConfig, LearnHooks, notebook_pair, train_sgd
+from convlearn.learn.problem import notebook_image
 from convlearn.synth import make_image
 
 
@@ -54,7 +55,7 @@ def notebook_loop(epochs=10, seed=0):
 
 def test_default_run_is_the_notebooks_and_converges():
     losses = []
-    result = train_sgd(on_epoch=lambda i, loss: losses.append((i, loss)))
+    result = train_sgd(hooks=LearnHooks(on_epoch=lambda i, loss: losses.append((i, loss))))
     assert [i for i, _ in losses] == list(range(10))
     assert result.lr == 0.03
     assert all(b < a for (_, a), (_, b) in itertools.pairwise(losses))
@@ -103,3 +104,7 @@ def test_conv2d_vector_is_the_weight_then_the_bias():
 def test_conv2d_refuses_an_unknown_init():
     with pytest.raises(InputError, match="Invalid init 'zeros'. Expected one of: uniform, kaiming"):
         Conv2D((1, 2), init="zeros")
+
+
+def test_the_notebooks_image_is_synths_default():
+    assert torch.equal(notebook_image(), make_image())

@@ -1,4 +1,4 @@
-"""Every registered solver (convlearn.learn.solvers, .iterative) recovers the kernel; failures stop cleanly."""
+"""Every solver recovers the kernel through the method registry (convlearn.learn.solvers); failures stop cleanly."""
 
 import itertools
 import math
@@ -15,6 +15,7 @@ from convlearn.learn import (
     REGISTRY,
     SOLVERS,
     LearnConfig,
+    LearnHooks,
     Pair,
     TrainingDiverged,
     TrainingInterrupted,
@@ -169,7 +170,7 @@ def test_ctrl_c_keeps_the_kernel_reached_so_far():
             raise KeyboardInterrupt
 
     with pytest.raises(TrainingInterrupted) as caught:
-        learn_kernel([float_pair()], LearnConfig(kernel_size=(3, 3), epochs=100), on_epoch)
+        learn_kernel([float_pair()], LearnConfig(kernel_size=(3, 3), epochs=100), LearnHooks(on_epoch=on_epoch))
     result = caught.value.result
     assert caught.value.exit_code == 130 and "Interrupted at epoch 5 of 100" in str(caught.value)
     assert result.stopped == "interrupted" and result.epochs_run == 5 and len(result.losses) == 5
@@ -211,18 +212,36 @@ def test_cuda_matches_the_cpu():
         assert (cpu.weight.double() - gpu.weight.double()).abs().max() < 1e-5, solver
 
 
-# The registry.
+# The choices and the method registry.
 
 
-def test_the_registry_holds_every_solver_once_with_its_defaults():
-    assert SOLVERS == ("sgd", "lstsq", "adam", "lbfgs") and tuple(REGISTRY) == SOLVERS
+def test_the_choices_and_their_defaults():
+    assert SOLVERS == ("sgd", "lstsq", "adam", "lbfgs")
     assert DEFAULT_EPOCHS == {"sgd": 10, "adam": 2000, "lbfgs": 100}
-    assert [name for name, s in REGISTRY.items() if not s.iterative] == ["lstsq"]
+    assert [name for name in SOLVERS if not solver_named(name).iterative] == ["lstsq"]
     assert LearnConfig(solver="lstsq").epochs_for_solver() == 0
     assert LearnConfig(solver="adam", epochs=7).epochs_for_solver() == 7
 
 
-def test_default_steps_come_from_the_registry():
+def test_every_choice_names_registered_methods_and_every_method_is_named():
+    named = set()
+    for name in SOLVERS:
+        solver = solver_named(name)
+        for notebook, lr in itertools.product((False, True), (None, 0.1)):
+            named.add(solver.method_for(notebook=notebook, lr=lr))
+    assert named == set(REGISTRY) == {"lstsq", "nesterov", "plain-sgd", "adam", "lbfgs"}
+
+
+@pytest.mark.parametrize(
+    ("notebook", "lr", "method"),
+    [(False, None, "nesterov"), (True, None, "plain-sgd"), (False, 0.01, "plain-sgd"), (True, 0.01, "plain-sgd")],
+)
+def test_sgd_runs_nesterov_on_pairs_and_plain_sgd_on_the_notebook_or_with_a_step(notebook, lr, method):
+    assert solver_named("sgd").method_for(notebook=notebook, lr=lr) == method
+    assert solver_named("adam").method_for(notebook=notebook, lr=lr) == "adam"
+
+
+def test_default_steps_come_from_the_choices():
     sgd, adam, lbfgs = (solver_named(name) for name in ("sgd", "adam", "lbfgs"))
     assert sgd.default_lr(0.25, notebook=False) == 0.25  # the safe step from the data
     assert sgd.default_lr(0.25, notebook=True) == 0.03  # the notebook's step on its own problem
@@ -237,6 +256,7 @@ def test_solver_named_refuses_an_unknown_name():
 def test_on_start_gets_each_solvers_default_step():
     pair = float_pair(size=16)
     for solver, expected in (("adam", 0.1), ("lbfgs", 1.0)):
-        steps = []
-        learn_kernel([pair], LearnConfig(kernel_size=(3, 3), solver=solver, epochs=1), on_start=steps.append)
-        assert steps == [expected]
+        starts = []
+        hooks = LearnHooks(on_start=starts.append)
+        learn_kernel([pair], LearnConfig(kernel_size=(3, 3), solver=solver, epochs=1), hooks)
+        assert [(s.solver, s.step, s.epochs, s.notebook) for s in starts] == [(solver, expected, 1, False)]
