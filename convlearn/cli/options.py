@@ -14,6 +14,7 @@ import typer
 from convlearn.corr.config import BORDERS, MODES
 from convlearn.images.config import CHANNELS, DEFAULT_MAX_PIXELS, OUTPUT_FORMATS, SCALES
 from convlearn.kernels.config import TOOLS
+from convlearn.synth.config import PATTERNS
 
 Mode = Literal[MODES]
 Border = Literal[BORDERS]
@@ -21,7 +22,7 @@ Scale = Literal[SCALES]
 Channels = Literal[CHANNELS]
 Format = Literal[OUTPUT_FORMATS]
 Tool = Literal[TOOLS]
-Pattern = Literal["stripes", "diagonal", "checker", "noise", "shapes"]  # synth.PATTERNS (synth.py imports torch)
+Pattern = Literal[PATTERNS]
 
 # --device stays free text: cuda:N names one GPU of several.
 DEVICE = typer.Option(

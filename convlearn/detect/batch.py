@@ -21,8 +21,9 @@ from convlearn.detect.config import DetectConfig
 from convlearn.detect.pipeline import DetectOutput, detect_stack
 from convlearn.detect.report import BatchInterrupted, BatchReport, FileResult
 from convlearn.errors import ConvlearnError, InputError
-from convlearn.files import Source, encode_output, read_input, write_encoded
+from convlearn.files import Source, write_encoded
 from convlearn.images import Loaded, group_batches, prefetch
+from convlearn.images.stdio import encode_output, read_input
 from convlearn.kernels import Kernel
 
 __all__ = ["OnResult", "run_batch"]

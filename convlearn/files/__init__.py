@@ -4,10 +4,12 @@
 - :mod:`~convlearn.files.inputs`: files, directories and globs to :class:`~convlearn.files.inputs.Source` items;
 - :mod:`~convlearn.files.outputs`: every input's output named and checked before the first is written;
 - :mod:`~convlearn.files.npy`: the header of a ``.npy`` file (images and kernel files), read without its array;
-- :mod:`~convlearn.files.stdio`: ``-`` as stdin for an input and stdout for an output.
+- :mod:`~convlearn.files.stdio`: ``-`` as stdin for an input and stdout for an output (bytes);
+- :mod:`~convlearn.files.suffixes`: which names are images, and the formats of outputs named without a suffix.
 
 Nothing here imports torch, and names are imported lazily (PEP 562), so that
-:mod:`convlearn.images` may write through :mod:`~convlearn.files.atomic`.
+:mod:`convlearn.images` (the codecs, one floor up) may write through :mod:`~convlearn.files.atomic`.
+Nothing here imports :mod:`convlearn.images`.
 """
 
 from __future__ import annotations
@@ -33,11 +35,10 @@ _EXPORTS = {
     "check_image_suffix": "outputs",
     "make_output_dirs": "outputs",
     "plan_outputs": "outputs",
+    "IMAGE_SUFFIXES": "suffixes",
+    "OUTPUT_FORMATS": "suffixes",
     "STDIO": "stdio",
-    "encode_output": "stdio",
-    "read_input": "stdio",
     "write_encoded": "stdio",
-    "write_output": "stdio",
 }
 
 __all__ = sorted(_EXPORTS)

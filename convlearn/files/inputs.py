@@ -13,7 +13,7 @@ from pathlib import Path
 
 from convlearn.errors import InputError
 from convlearn.files.stdio import STDIO
-from convlearn.images.config import IMAGE_SUFFIXES
+from convlearn.files.suffixes import IMAGE_SUFFIXES
 
 __all__ = ["INPUT_SUFFIXES", "STDIO", "Source", "collect_inputs"]
 

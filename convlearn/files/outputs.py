@@ -14,7 +14,7 @@ from convlearn.errors import InputError, invalid_choice
 from convlearn.files.atomic import check_not_input, check_output, check_output_dir, make_output_dir
 from convlearn.files.inputs import Source
 from convlearn.files.stdio import STDIO
-from convlearn.images.config import IMAGE_SUFFIXES, OUTPUT_FORMATS
+from convlearn.files.suffixes import IMAGE_SUFFIXES, OUTPUT_FORMATS
 
 __all__ = ["OUTPUT_SUFFIXES", "check_image_suffix", "make_output_dirs", "plan_outputs"]
 

@@ -1,6 +1,6 @@
 """``-`` as a path: stdin for an input, stdout for an output, so convlearn fits in shell pipes.
 
-stdout gets PNG unless another of :data:`~convlearn.images.OUTPUT_FORMATS` is asked for.
+This module moves bytes; :mod:`convlearn.images.stdio` decodes and encodes images through it.
 """
 
 from __future__ import annotations
@@ -9,89 +9,13 @@ import os
 import sys
 from pathlib import Path
 
-import numpy as np
-
-from convlearn.errors import ImageReadError, OutputError, invalid_choice
+from convlearn.errors import OutputError
 from convlearn.files.atomic import write_bytes
-from convlearn.images.decode import DEFAULT_MAX_PIXELS, decode_image, read_image
-from convlearn.images.encode import OUTPUT_FORMATS, PNG_COMPRESSION, encode_image
-from convlearn.images.formats import read_capped, read_limit
 
-__all__ = ["STDIO", "encode_output", "read_input", "write_encoded", "write_output"]
+__all__ = ["STDIO", "write_encoded"]
 
 #: The path that means stdin for inputs and stdout for outputs.
 STDIO = "-"
-
-
-def read_input(
-    source: str | os.PathLike,
-    *,
-    channels: str = "luma",
-    max_pixels: int | None = DEFAULT_MAX_PIXELS,
-    exif_orientation: bool = True,
-) -> np.ndarray:
-    """:func:`~convlearn.images.read_image`, or the bytes of stdin when ``source`` is ``-``.
-
-    stdin is read up to :func:`~convlearn.images.formats.read_limit` bytes, so an endless pipe is refused.
-
-    Returns:
-        float32 array, :math:`(H, W)` for luma, :math:`(H, W, 3)` for each.
-    """
-    options = {"channels": channels, "max_pixels": max_pixels, "exif_orientation": exif_orientation}
-    if str(source) != STDIO:
-        return read_image(source, **options)
-    stream = getattr(sys.stdin, "buffer", sys.stdin)
-    try:
-        data = read_capped(stream, read_limit(max_pixels), "<stdin>")
-    except OSError as e:
-        raise ImageReadError(f"stdin cannot be read: {e.strerror or e}") from None
-    return decode_image(data, "<stdin>", **options)
-
-
-def write_output(
-    target: str | os.PathLike,
-    values: np.ndarray,
-    *,
-    scale: str = "auto",
-    bit_depth: int = 8,
-    fmt: str = "png",
-    png_compression: int = PNG_COMPRESSION,
-) -> str:
-    """:func:`~convlearn.images.write_image`, or the encoded bytes on stdout when ``target`` is ``-``.
-
-    Args:
-        target: a path, or ``-`` for stdout.
-        values: float array :math:`(H, W)` or :math:`(H, W, 3)`.
-        scale: picture mapping, one of :data:`~convlearn.images.SCALES`.
-        bit_depth: 8 or 16 (PNG only).
-        fmt: the format for stdout, one of :data:`~convlearn.images.OUTPUT_FORMATS`
-            (a path's suffix picks its own).
-        png_compression: zlib level 0-9 of a PNG.
-
-    Returns:
-        The target, as text.
-    """
-    data = encode_output(target, values, scale=scale, bit_depth=bit_depth, fmt=fmt, png_compression=png_compression)
-    return write_encoded(target, data)
-
-
-def encode_output(
-    target: str | os.PathLike,
-    values: np.ndarray,
-    *,
-    scale: str = "auto",
-    bit_depth: int = 8,
-    fmt: str = "png",
-    png_compression: int = PNG_COMPRESSION,
-) -> bytes:
-    """The bytes :func:`write_output` writes to ``target`` (arguments as there), for encoding apart from writing."""
-    if str(target) != STDIO:
-        suffix = Path(target).suffix
-    elif fmt not in OUTPUT_FORMATS:
-        raise invalid_choice("format", fmt, OUTPUT_FORMATS)
-    else:
-        suffix = f".{fmt}"
-    return encode_image(values, suffix, scale=scale, bit_depth=bit_depth, png_compression=png_compression)
 
 
 def write_encoded(target: str | os.PathLike, data: bytes) -> str:

@@ -6,6 +6,8 @@ its choices and defaults from these names and ``--help`` stays fast.
 
 from __future__ import annotations
 
+from convlearn.files.suffixes import IMAGE_SUFFIXES, OUTPUT_FORMATS
+
 __all__ = ["CHANNELS", "DEFAULT_MAX_PIXELS", "IMAGE_SUFFIXES", "OUTPUT_FORMATS", "PNG_COMPRESSION", "SCALES"]
 
 #: Colour handling: ``luma`` (one plane) or ``each`` (R, G and B separately).
@@ -13,10 +15,6 @@ CHANNELS = ("luma", "each")
 #: Pillow's own decompression-bomb limit (``Image.MAX_IMAGE_PIXELS``), kept on by default;
 #: written out so that reading it imports no Pillow (tests/images checks they agree).
 DEFAULT_MAX_PIXELS = 89_478_485
-#: Suffixes read and written through Pillow.
-IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".tif", ".tiff", ".bmp")
-#: Formats for outputs named without a suffix (stdout, a directory of results).
-OUTPUT_FORMATS = ("png", "tif", "npy")
 #: How values become 8- or 16-bit picture levels (``M`` = the picture's maximum level):
 #:   clip    v in [0, 1] -> v * M, values outside clipped;
 #:   signed  0 -> mid-grey, +-max|v| -> M / 0;

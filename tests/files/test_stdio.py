@@ -19,7 +19,7 @@ class _Stream:
 def test_read_input_from_stdin(monkeypatch):
     import io
 
-    from convlearn.files import read_input
+    from convlearn.images.stdio import read_input
 
     buffer = io.BytesIO()
     Image.fromarray(np.array([[0, 255]], dtype=np.uint8)).save(buffer, format="PNG")
@@ -28,7 +28,7 @@ def test_read_input_from_stdin(monkeypatch):
 
 
 def test_read_input_empty_stdin(monkeypatch):
-    from convlearn.files import read_input
+    from convlearn.images.stdio import read_input
 
     monkeypatch.setattr("sys.stdin", _Stream(b""))
     with pytest.raises(ImageReadError, match="<stdin>: the file is empty"):
@@ -37,8 +37,8 @@ def test_read_input_empty_stdin(monkeypatch):
 
 @pytest.mark.parametrize("fmt", ["png", "npy", "tif"])
 def test_write_output_to_stdout_roundtrips(monkeypatch, fmt):
-    from convlearn.files import write_output
     from convlearn.images import decode_image
+    from convlearn.images.stdio import write_output
 
     stream = _Stream()
     monkeypatch.setattr("sys.stdout", stream)
@@ -49,7 +49,7 @@ def test_write_output_to_stdout_roundtrips(monkeypatch, fmt):
 
 
 def test_write_output_bad_format(monkeypatch):
-    from convlearn.files import write_output
+    from convlearn.images.stdio import write_output
 
     monkeypatch.setattr("sys.stdout", _Stream())
     with pytest.raises(InputError, match="^Invalid format 'gif'. Expected one of: png, tif, npy$"):

@@ -1,0 +1,41 @@
+"""Synthetic test images, starting with the notebook's striped 6x8 image.
+
+=========  ==============================================================
+module     holds
+=========  ==============================================================
+config     the patterns, ``SynthConfig`` and the stripe parser (no torch)
+make       the drawing, exact targets, and ``run_synth``
+=========  ==============================================================
+
+Names load lazily (PEP 562), so the CLI reads ``PATTERNS`` without torch.
+"""
+
+from __future__ import annotations
+
+import importlib
+
+_EXPORTS = {
+    "MAX_CELL": "config",
+    "PATTERNS": "config",
+    "SynthConfig": "config",
+    "default_stripe": "config",
+    "parse_stripe": "config",
+    "SynthResult": "make",
+    "make_image": "make",
+    "make_target": "make",
+    "run_synth": "make",
+}
+
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str):
+    if name in _EXPORTS:
+        value = getattr(importlib.import_module(f"convlearn.synth.{_EXPORTS[name]}"), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'convlearn.synth' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return __all__
