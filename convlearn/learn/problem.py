@@ -45,6 +45,8 @@ class Conv2D(nn.Module):
 
     >>> layer = Conv2D((1, 2)); layer(torch.ones(6, 8)).shape
     torch.Size([6, 7])
+    >>> layer
+    Conv2D(kernel_size=(1, 2), bias=True)
     """
 
     def __init__(
@@ -67,6 +69,11 @@ class Conv2D(nn.Module):
         if bias:
             bound = 1 / math.sqrt(in_channels * h * w)
             self.bias = nn.Parameter(nn.init.uniform_(torch.empty(1), -bound, bound))
+
+    def extra_repr(self) -> str:
+        """What ``repr`` shows inside ``Conv2D(...)``: the kernel size, the bias, the input planes when several."""
+        planes = "" if self.weight.dim() == 2 else f", in_channels={self.weight.shape[0]}"
+        return f"kernel_size={tuple(self.weight.shape[-2:])}, bias={self.bias is not None}{planes}"
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         if self.weight.dim() == 2:

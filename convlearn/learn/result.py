@@ -81,11 +81,13 @@ class LearnResult:
     channels: str = "luma"  # luma, or each / full for a colour kernel (see convlearn.learn.colour)
     channel_fits: list[dict] | None = None  # colour: each output channel's fit (R², RMS, closest for each)
 
-    def kernel(self, name: str = "learned"):
-        """The result as a :class:`convlearn.kernels.Kernel` (float64), with its anchor."""
+    @property
+    def kernel(self):
+        """The result as a :class:`convlearn.kernels.Kernel` (float64, with its bias and anchor): what
+        :func:`convlearn.export_kernel` and :func:`convlearn.apply_kernel` take."""
         from convlearn.kernels import Kernel
 
-        return Kernel(self.weight.detach().to(torch.float64).numpy().copy(), self.bias, name, self.anchor)
+        return Kernel(self.weight.detach().to(torch.float64).numpy().copy(), self.bias, "learned", self.anchor)
 
     def vector(self) -> torch.Tensor:
         """The kernel's values row by row, then the bias when there is one, as float64, :math:`(p,)`."""

@@ -63,7 +63,7 @@ class Saver:
         diff = None if self.reference is None else max_abs_difference(result, self.reference)
         if self.reference is not None:
             record["reference"] = {"spec": self.spec, "max_abs_diff": diff}
-        text = kernel_to_json(result.kernel(), **record)
+        text = kernel_to_json(result.kernel, **record)
         if self.output is not None and self.main:
             write_text(self.output, text)
         return LearnRun(result, record, text, fit_notes(result), diff, self.notebook, self.main)

@@ -26,7 +26,7 @@ def test_lstsq_from_files_writes_the_kernel_file_it_returns(tmp_path):
     out = tmp_path / "k.json"
     run = run_learn(inputs=[x], targets=[y], kernel_size="3x3", solver="lstsq", output=out, device="cpu")
     assert isinstance(run, LearnRun) and run.main and not run.notebook and run.notes == []
-    assert out.read_text() == run.text == kernel_to_json(run.result.kernel(), **run.record)
+    assert out.read_text() == run.text == kernel_to_json(run.result.kernel, **run.record)
     data = json.loads(run.text)
     assert data["inputs"] == [str(x)] and data["stopped"] == "solved"
     assert np.abs(np.array(data["kernel"]) - K3.numpy()).max() < 1e-5

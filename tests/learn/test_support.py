@@ -50,7 +50,7 @@ def test_auto_learns_an_off_centre_kernel_and_keeps_its_anchor():
     result = learn_kernel([Pair(X, same_size(X, K, (0, 0)))], LearnConfig(kernel_size="auto", solver="lstsq"))
     assert result.anchor == (0, 0) and result.support.startswith("2x2 (anchor (0, 0))")
     assert (result.weight - K).abs().max() < 1e-9
-    assert result.kernel().anchor == (0, 0)
+    assert result.kernel.anchor == (0, 0)
 
 
 def test_a_noisy_target_keeps_only_the_weights_above_noise():
