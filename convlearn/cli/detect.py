@@ -186,11 +186,17 @@ def detect(
     raw_orientation: bool = typer.Option(
         False, "--raw-orientation", help="Keep pixels as stored; by default a JPEG's EXIF orientation turns it upright."
     ),
-    mode: Mode = typer.Option(
-        "valid", "--mode", help="valid (the notebook's shape, H-h+1 x W-w+1) or same (the input's size)."
+    mode: Mode | None = typer.Option(
+        None,
+        "--mode",
+        help="valid (the notebook's shape, H-h+1 x W-w+1; the default) or same (the input's size).",
+        show_default=False,
     ),
     border: Border = typer.Option(
-        "zero", "--border", help="For --mode same: zero, reflect (OpenCV's REFLECT_101), replicate or circular."
+        "zero",
+        "--border",
+        help="Padding for --mode same: zero, reflect (OpenCV's REFLECT_101), replicate or circular. "
+        "A border other than zero implies --mode same, as in OpenCV.",
     ),
     magnitude: bool = typer.Option(
         False,
@@ -219,12 +225,13 @@ def detect(
         "gradient magnitude in image units (images are 0..1; OpenCV's 100,200 on 8-bit images is 0.392,0.784). "
         "Not with --kernel, --mode or --border: the output has the input's size.",
     ),
-    sigma: float = typer.Option(
-        1.0,
+    sigma: float | None = typer.Option(
+        None,
         "--sigma",
         min=0.0,
         metavar="PIXELS",
-        help="Canny's Gaussian smoothing in pixels (scikit-image's 1.0; 0: none, as cv2).",
+        help="Canny's Gaussian smoothing in pixels (default 1.0, scikit-image's; 0: none, as cv2). Only with --canny.",
+        show_default=False,
     ),
     channels: Channels = typer.Option(
         "luma",

@@ -21,6 +21,7 @@ __all__ = [
     "MAX_SIGMA",
     "DetectConfig",
     "check_config",
+    "check_outputs",
     "default_tag",
     "kernel_channels",
     "parse_canny",
@@ -32,7 +33,7 @@ __all__ = [
 class DetectConfig:
     """How ``detect`` filters. Defaults are the notebook's corr2d on a luma image."""
 
-    mode: str = "valid"  # valid: the notebook's output shape
+    mode: str | None = None  # None: valid (the notebook's output shape), or same when a border other than zero is given
     border: str = "zero"  # only used by mode "same"; zero: like nn.Conv2d's padding
     device: str = "auto"  # auto: CUDA when available, else the CPU
     scale: str = "auto"  # picture mapping for .png output, see images.SCALES
@@ -44,7 +45,7 @@ class DetectConfig:
     angle: bool = False  # also compute atan2(gy, gx) (needs magnitude or canny)
     threshold: float | str | None = None  # a number, "otsu", or None for the raw values
     canny: str | tuple[float, float] | None = None  # (low, high) on the gradient magnitude, or "LOW,HIGH"
-    sigma: float = 1.0  # Canny's Gaussian: skimage.feature.canny's default
+    sigma: float | None = None  # Canny's Gaussian; None: skimage.feature.canny's 1.0 (only with canny)
     fmt: str = "png"  # format for stdout and for directories of outputs
     batch_size: int = 8  # files stacked per trip to the device
     workers: int = 2  # decoding threads; 0 decodes in the calling thread
@@ -120,12 +121,34 @@ def check_config(config: DetectConfig) -> DetectConfig:
     canny = None if c.canny is None else _check_canny(c, threshold)
     if c.angle and not (c.magnitude or canny):
         raise InputError("--angle is the direction of a gradient pair: add --magnitude or --canny")
-    return replace(c, threshold=threshold, canny=canny)
+    binary = "--canny" if canny is not None else "--threshold" if threshold is not None else None
+    if binary and c.scale in ("clip", "abs", "minmax"):
+        raise InputError(
+            f"{binary} writes 0 and 1, which --scale {c.scale} maps to 0 and 255 as auto does: drop --scale "
+            "(signed maps 0 to mid-grey)"
+        )
+    if c.sigma is not None and canny is None:
+        raise InputError(
+            "--sigma is Canny's smoothing: add --canny LOW,HIGH, or drop --sigma (blur with -k gaussian:s2)"
+        )
+    return replace(c, threshold=threshold, canny=canny, mode=_mode(c), sigma=1.0 if c.sigma is None else c.sigma)
+
+
+def _mode(c: DetectConfig) -> str:
+    """The output size: a border other than zero implies ``same`` (as in OpenCV), unless ``valid`` was asked for."""
+    if c.border == "zero" or c.canny is not None:
+        return c.mode or "valid"
+    if c.mode == "valid":
+        raise InputError(
+            f"--border {c.border} pads the input for --mode same; --mode valid uses no border: drop one of them"
+        )
+    return "same"
 
 
 def _check_choices(c: DetectConfig) -> None:
     """Each setting one of its choices."""
-    check_mode(c.mode)
+    if c.mode is not None:
+        check_mode(c.mode)
     check_border(c.border)
     for what, value, choices in [
         ("scale", c.scale, SCALES),
@@ -147,11 +170,52 @@ def _check_canny(c: DetectConfig, threshold: float | str | None) -> tuple[float,
         raise InputError("--canny computes its own gradient magnitude; drop --magnitude")
     if threshold is not None:
         raise InputError("--canny already gives a binary edge map; drop --threshold")
-    if c.mode != "valid" or c.border != "zero":
+    if c.mode not in (None, "valid") or c.border != "zero":
         raise InputError("--canny always gives the input's size, with its own borders; drop --mode and --border")
-    if not math.isfinite(c.sigma) or not 0 <= c.sigma <= MAX_SIGMA:
+    if c.sigma is not None and (not math.isfinite(c.sigma) or not 0 <= c.sigma <= MAX_SIGMA):
         raise InputError(f"Invalid --sigma {c.sigma}. Expected a number from 0 (no smoothing) to {MAX_SIGMA:g}")
     return canny
+
+
+#: Outputs that are pictures, which --scale maps values into; PNG alone takes --bit-depth 16 and a zlib level.
+PICTURES = (".png", ".jpg", ".jpeg", ".bmp")
+
+
+def check_outputs(config: DetectConfig, outputs: list[str | None]) -> None:
+    """Refuse the output settings that no output uses: each would otherwise be ignored in silence.
+
+    Args:
+        config: the checked settings.
+        outputs: the planned outputs: paths, ``-`` (stdout, of type ``config.fmt``), or None (no file).
+
+    Raises:
+        InputError: ``--scale``, ``--bit-depth 16`` or ``--png-compression`` with no picture (or PNG)
+            written, or ``--format`` when every output names its own type.
+
+    >>> check_outputs(DetectConfig(scale="abs"), ["out.png"])  # a picture: --scale shapes it
+    >>> check_outputs(DetectConfig(scale="abs"), ["out.npy"])  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    convlearn.errors.InputError: --scale maps values to picture levels; ... (.npy): drop --scale
+    """
+    suffixes = [f".{config.fmt}" if o == "-" else Path(o).suffix.lower() for o in outputs if o is not None]
+    suffixes = [".tif" if s == ".tiff" else s for s in suffixes]
+    written = ", ".join(sorted(set(suffixes))) or "no file: --print, --table or --json only"
+    if config.scale != "auto" and not set(suffixes) & set(PICTURES):
+        raise InputError(
+            f"--scale maps values to picture levels; no .png, .jpg or .bmp is written here ({written}): drop --scale"
+        )
+    for given, option in [
+        (config.bit_depth != 8, "--bit-depth"),
+        (config.png_compression != PNG_COMPRESSION, "--png-compression"),
+    ]:
+        if given and ".png" not in suffixes:
+            raise InputError(f"{option} shapes PNG files; no .png is written here ({written}): drop {option}")
+    if config.fmt != "png" and f".{config.fmt}" not in suffixes:
+        raise InputError(
+            f"--format {config.fmt} names the type of stdout and of outputs in a directory; every output here "
+            f"names its own ({written}): drop --format, or end the --output name in .{config.fmt}"
+        )
 
 
 def kernel_channels(kernel: Kernel, config: DetectConfig) -> DetectConfig:

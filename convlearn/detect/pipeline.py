@@ -55,7 +55,7 @@ def apply_kernel(image: torch.Tensor | np.ndarray, kernel: Kernel, config: Detec
     >>> apply_kernel(torch.tensor([[0.0, 1.0, 1.0]]), parse_kernel("edge")).tolist()
     [[-1.0, 0.0]]
     """
-    cfg = config or DetectConfig()
+    cfg = check_config(config or DetectConfig())  # a mode from the border, the canny thresholds parsed
     device = resolve_device(cfg.device)
     X = torch.as_tensor(image).to(device=device, dtype=torch.float32)
     return _correlate(X, kernel, cfg)
@@ -95,7 +95,8 @@ def _pipeline(X: torch.Tensor, kernel: Kernel, cfg: DetectConfig) -> DetectOutpu
     gx = gy = None
     if cfg.canny is not None:
         low, high = cfg.canny
-        parts = edges.canny_parts(X, low, high, cfg.sigma, gradients=cfg.angle)
+        sigma = 1.0 if cfg.sigma is None else cfg.sigma  # None: not given, skimage's 1.0
+        parts = edges.canny_parts(X, low, high, sigma, gradients=cfg.angle)
         Y, gx, gy = parts.edges, parts.gx, parts.gy
     elif cfg.magnitude:
         kx, ky = gradient_pair(kernel)

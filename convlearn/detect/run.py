@@ -16,7 +16,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from convlearn.detect.config import DetectConfig, check_config, default_tag, kernel_channels
+from convlearn.detect.config import DetectConfig, check_config, check_outputs, default_tag, kernel_channels
 from convlearn.detect.report import BatchReport
 from convlearn.errors import InputError
 from convlearn.files import STDIO, Source, check_not_input, collect_inputs, make_output_dirs, plan_outputs
@@ -158,6 +158,7 @@ def _plan(
     tag = None if keep_values else default_tag(K, config)
     outputs = plan_outputs(sources, output, fmt=config.fmt, default_tag=tag, overwrite=overwrite, create=False)
     angles = _plan_angles(sources, angle, outputs, config.fmt)
+    check_outputs(config, outputs)
     targets = [*outputs, *(angles or [])]
     _check_not_kernel_file(spec, targets)
     if under_torchrun() and STDIO in [*(s.path for s in sources), *outputs]:
