@@ -31,7 +31,7 @@ from convlearn import corr, edges
 from convlearn.detect import pipeline
 from convlearn.detect.config import DetectConfig
 from convlearn.errors import InputError
-from convlearn.kernels import Kernel, export, parse_kernel
+from convlearn.kernels import Kernel, export, is_magnitude, parse_kernel
 from convlearn.learn import pairs as learn_pairs
 from convlearn.learn import pipeline as learn_pipeline
 from convlearn.learn.result import LearnResult
@@ -161,7 +161,13 @@ def gradient_magnitude(gx: Any, gy: Any) -> Any:
 @functools.wraps(pipeline.apply_kernel)
 def apply_kernel(image: Any, kernel: Any, config: DetectConfig | None = None) -> Any:
     x, back = to_planes(image, "apply_kernel")
-    return back(pipeline.apply_kernel(x, as_kernel(kernel, "apply_kernel"), config))
+    k = as_kernel(kernel, "apply_kernel")
+    if is_magnitude(k):
+        raise InputError(
+            f"apply_kernel correlates with one kernel; {k.name!r} is a gradient magnitude: "
+            f"use detect_image(image, {k.name!r})"
+        )
+    return back(pipeline.apply_kernel(x, k, config))
 
 
 @functools.wraps(pipeline.detect_image)

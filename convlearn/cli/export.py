@@ -4,14 +4,24 @@ from __future__ import annotations
 
 import typer
 
-from convlearn.cli.options import KERNEL_HELP, Tool
+from convlearn.cli.options import KERNEL_HELP
+from convlearn.kernels.config import TOOL_ALIASES, TOOLS
 
 
 def export(
     kernel: str = typer.Argument(
         ..., metavar="KERNEL", help="The kernel: a file written by learn --output, or any spec. " + KERNEL_HELP
     ),
-    to: Tool = typer.Option(..., "--to", help="The tool whose syntax to write."),
+    to: str = typer.Option(
+        ...,
+        "--to",
+        metavar="TOOL",
+        help="The tool whose syntax to write: "
+        + ", ".join(TOOLS)
+        + " (any case; also "
+        + ", ".join(f"{a} for {t}" for a, t in TOOL_ALIASES.items())
+        + ").",
+    ),
     max_level: float = typer.Option(
         255.0,
         "--max-level",

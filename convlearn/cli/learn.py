@@ -176,7 +176,9 @@ def learn(
         None,
         "--kernel-size",
         metavar="HxW|auto",
-        help="HxW of the kernel to learn, or auto: found from the data (up to 15x15), the default with pairs; "
+        help="HxW of the kernel to learn, height first as NumPy's shape (3x5: 3 rows, 5 columns; OpenCV's "
+        "Size(5, 3) and ImageMagick's 5x3 put the width first), "
+        "or auto: found from the data (up to 15x15), the default with pairs; "
         "without pairs, the notebook's 1x2.",
     ),
     solver: SolverName = typer.Option("sgd", "--solver", "-s", help=SOLVER_HELP),

@@ -30,7 +30,9 @@ DEVICE = typer.Option(
 )
 KERNEL_HELP = (
     "A built-in name (see `convlearn kernels`), an inline matrix such as '1,-1' or "
-    "'1,0,-1;2,0,-2;1,0,-1' (rows split by ';'), an ImageMagick string '3x3: ...', or a .json/.npy file."
+    "'1,0,-1;2,0,-2;1,0,-1' (rows split by ';'), an ImageMagick string '3x3: ...', or a .json/.npy file. "
+    "Sizes are sides, not radii: box:5 is 5x5 (Pillow's BoxBlur(2), ImageMagick's radius 2); "
+    "gaussian:s1.5 takes its size from sigma as OpenCV does."
 )
 MAX_PIXELS = typer.Option(
     DEFAULT_MAX_PIXELS,

@@ -15,7 +15,7 @@ from pathlib import Path
 from convlearn.corr.config import check_border, check_mode
 from convlearn.errors import InputError, invalid_choice
 from convlearn.images.config import CHANNELS, DEFAULT_MAX_PIXELS, OUTPUT_FORMATS, PNG_COMPRESSION, SCALES
-from convlearn.kernels import KERNELS, Kernel
+from convlearn.kernels import KERNELS, Kernel, is_magnitude
 
 __all__ = [
     "MAX_SIGMA",
@@ -219,7 +219,8 @@ def check_outputs(config: DetectConfig, outputs: list[str | None]) -> None:
 
 
 def kernel_channels(kernel: Kernel, config: DetectConfig) -> DetectConfig:
-    """The config a colour kernel needs: a (3, h, w) kernel asks for ``channels="each"``;
+    """The config a kernel needs: ``sobel``, ``scharr`` and ``prewitt`` ask for ``magnitude``;
+    a (3, h, w) kernel asks for ``channels="each"``;
     a (3, 3, h, w) one reads R, G and B whatever ``channels`` says (RGB in, RGB out).
 
     Raises:
@@ -229,6 +230,8 @@ def kernel_channels(kernel: Kernel, config: DetectConfig) -> DetectConfig:
     >>> kernel_channels(Kernel(np.ones((3, 3, 1, 1))), DetectConfig()).channels
     'each'
     """
+    if is_magnitude(kernel) and config.canny is None:
+        config = replace(config, magnitude=True)  # sobel, scharr, prewitt: the magnitude, as scikit-image means
     if kernel.channels is None or config.canny is not None:
         return config
     if config.magnitude:

@@ -44,6 +44,8 @@ _EXPORTS = {
     "gaussian_1d": "table",
     "gaussian_kernel": "table",
     "gradient_pair": "table",
+    "is_magnitude": "table",
+    "gaussian_size": "table",
     "log_kernel": "table",
     "opencv_sigma": "table",
 }

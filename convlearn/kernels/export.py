@@ -41,11 +41,12 @@ from dataclasses import dataclass
 import numpy as np
 
 from convlearn.errors import InputError, invalid_choice
-from convlearn.kernels.config import PILLOW_SIZES, TOOLS
+from convlearn.kernels.config import PILLOW_SIZES, TOOL_ALIASES, TOOLS, tool_name
 from convlearn.kernels.kernel import Kernel
 from convlearn.kernels.kernel_file import format_kernel_file
 from convlearn.kernels.numbers import py_literal, short_number
 from convlearn.kernels.spec import parse_kernel
+from convlearn.kernels.table import is_magnitude
 
 __all__ = [
     "PILLOW_SIZES",
@@ -241,9 +242,13 @@ _WRITERS: dict[str, Callable[[_Export], str]] = {
 }
 
 
-def _check_tool(tool: str) -> None:
-    if tool not in TOOLS:
-        raise invalid_choice("tool", tool, TOOLS)
+def _check_tool(tool: str) -> str:
+    """The tool's own name, from it or an alias (``cv2``, ``PIL``, ``magick``...)."""
+    name = tool_name(tool)
+    if name is None:
+        aliases = ", ".join(f"{a} ({t})" for a, t in TOOL_ALIASES.items())
+        raise InputError(f"{invalid_choice('tool', tool, TOOLS)}; or an alias: {aliases}")
+    return name
 
 
 def export_kernel(kernel: Kernel, tool: str, *, max_level: float = 255.0, decimals: int | None = None) -> str:
@@ -272,7 +277,12 @@ def export_kernel(kernel: Kernel, tool: str, *, max_level: float = 255.0, decima
     >>> print(export_kernel(Kernel(np.array([[1.0, -1.0]])), "imagemagick").splitlines()[-1])
     magick input.png -morphology Convolve '2x1+0+0: -1,1' output.png
     """
-    _check_tool(tool)
+    tool = _check_tool(tool)
+    if is_magnitude(kernel):
+        raise InputError(
+            f"{kernel.name!r} is a gradient magnitude, sqrt(gx² + gy²), not one kernel: export "
+            f"{kernel.name}-x and {kernel.name}-y and combine their results with numpy.hypot"
+        )
     if not (math.isfinite(max_level) and max_level > 0):
         raise InputError(f"Invalid max level {max_level}; it must be a positive number such as 255")
     if decimals is not None and not 0 <= decimals <= 15:
@@ -306,6 +316,6 @@ def run_export(*, kernel: str | Kernel, to: str, max_level: float = 255.0, decim
     >>> run_export(kernel="edge", to="imagemagick").splitlines()[-1]
     "magick input.png -morphology Convolve '2x1+0+0: -1,1' output.png"
     """
-    _check_tool(to)
+    to = _check_tool(to)
     parsed = parse_kernel(kernel) if isinstance(kernel, str) else kernel
     return export_kernel(parsed, to, max_level=max_level, decimals=decimals)

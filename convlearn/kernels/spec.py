@@ -37,6 +37,16 @@ def _numbers(text: str, what: str) -> list[float]:
     return values
 
 
+def _params(text: str | None, spec: str) -> list[float]:
+    """A built-in's parameters; ``sSIGMA`` alone is ``0,SIGMA``: the size from sigma (``gaussian:s1.5``)."""
+    if not text:
+        return []
+    sigma_only = re.fullmatch(rf"\s*s({_NUMBER})\s*", text, re.I)
+    if sigma_only:
+        return [0.0, float(sigma_only.group(1))]
+    return _numbers(text, f"kernel {shown(spec)}")
+
+
 def parse_matrix(text: str) -> np.ndarray:
     """Parse an inline matrix: values split by commas or spaces, rows by ``;``.
 
@@ -163,7 +173,7 @@ def parse_kernel(spec: str) -> Kernel:
     named = _NAMED.match(text)
     if named and named.group(1).lower() in KERNELS:
         info = KERNELS[named.group(1).lower()]
-        params = _numbers(named.group(2) or "", f"kernel {shown(spec)}") if named.group(2) else []
+        params = _params(named.group(2), spec)
         try:
             weight = info.make(params)
         except ValueError as e:

@@ -23,7 +23,9 @@ __all__ = [
     "KernelInfo",
     "gaussian_1d",
     "gaussian_kernel",
+    "gaussian_size",
     "gradient_pair",
+    "is_magnitude",
     "log_kernel",
     "opencv_sigma",
 ]
@@ -40,6 +42,8 @@ class KernelInfo:
         usage: the spec's form for parameterised kernels, e.g. ``box:N``.
         pair: the other half of a gradient pair, used by ``--magnitude``.
         axis: ``x`` or ``y`` for a gradient kernel: the direction it differentiates.
+        magnitude: the name means the gradient magnitude of the pair (scikit-image's ``sobel``),
+            so ``detect`` computes it without ``--magnitude``.
     """
 
     name: str
@@ -48,6 +52,7 @@ class KernelInfo:
     usage: str = ""
     pair: str | None = None
     axis: str | None = None
+    magnitude: bool = False
 
 
 def _fixed(rows: list[list[float]]) -> Callable[[list[float]], np.ndarray]:
@@ -147,6 +152,22 @@ def log_kernel(size: int, sigma: float = 0.0) -> np.ndarray:
     return k - k.mean()
 
 
+def gaussian_size(sigma: float) -> int:
+    """The side OpenCV gives a Gaussian asked for by sigma alone (ksize 0) on an 8-bit image.
+
+    OpenCV's createGaussianKernels (modules/imgproc/src/smooth.dispatch.cpp) takes
+    ``cvRound(sigma * (depth == CV_8U ? 3 : 4) * 2 + 1) | 1``: 3 sigma each side on
+    8-bit images, 4 on float ones. convlearn uses the 8-bit rule, the one
+    ``cv2.GaussianBlur(img, (0, 0), sigma)`` applies to the 8-bit images most
+    users have; for the float rule write the size, ``gaussian:SIZE,SIGMA``.
+    cvRound and Python's round both round half to even.
+
+    >>> gaussian_size(1.0), gaussian_size(1.5), gaussian_size(2.0)
+    (7, 11, 13)
+    """
+    return round(sigma * 3 * 2 + 1) | 1
+
+
 def _box(params: list[float]) -> np.ndarray:
     n = _size_arg(params, 3, 1)
     return np.full((n, n), 1.0 / (n * n))
@@ -167,6 +188,14 @@ def _sigma_arg(params: list[float]) -> float:
 
 
 def _gaussian(params: list[float]) -> np.ndarray:
+    if params and params[0] == 0:  # OpenCV's ksize 0: the size from sigma
+        sigma = _sigma_arg(params)
+        if sigma <= 0:
+            raise ValueError("size 0 takes its size from sigma: give one, as in gaussian:0,1.5 or gaussian:s1.5")
+        n = gaussian_size(sigma)
+        if n > MAX_KERNEL_SIDE:
+            raise ValueError(f"sigma {sigma:g} makes a {n}x{n} kernel; the largest side allowed is {MAX_KERNEL_SIDE}")
+        return gaussian_kernel(n, sigma)
     n = _size_arg(params, 3, 2)
     return gaussian_kernel(n, _sigma_arg(params))
 
@@ -208,6 +237,33 @@ _TABLE = [
         "the notebook's K.T: X[i, j] - X[i+1, j], positive where the image gets darker downwards",
         pair="edge",
         axis="y",
+    ),
+    KernelInfo(
+        "sobel",
+        _fixed(_SOBEL),
+        "the gradient magnitude sqrt(sobel-x² + sobel-y²), as skimage.filters.sobel means it (skimage divides "
+        "by 4*sqrt(2): its kernels by 4, the sum of squares by 2); detect computes it without --magnitude",
+        pair="sobel-y",
+        axis="x",
+        magnitude=True,
+    ),
+    KernelInfo(
+        "scharr",
+        _fixed(_SCHARR),
+        "the gradient magnitude sqrt(scharr-x² + scharr-y²), as skimage.filters.scharr means it (skimage "
+        "divides by 16*sqrt(2)); detect computes it without --magnitude",
+        pair="scharr-y",
+        axis="x",
+        magnitude=True,
+    ),
+    KernelInfo(
+        "prewitt",
+        _fixed(_PREWITT),
+        "the gradient magnitude sqrt(prewitt-x² + prewitt-y²), as skimage.filters.prewitt means it (skimage "
+        "divides by 3*sqrt(2)); detect computes it without --magnitude",
+        pair="prewitt-y",
+        axis="x",
+        magnitude=True,
     ),
     KernelInfo(
         "sobel-x",
@@ -313,15 +369,17 @@ _TABLE = [
     KernelInfo(
         "box",
         _box,
-        "OpenCV cv2.blur(ksize=(N, N)): the mean of an NxN window; N defaults to 3",
+        "OpenCV cv2.blur(ksize=(N, N)): the mean of an NxN window, N its side (default 3), not a radius: "
+        "Pillow's BoxBlur(r) and ImageMagick's radius r are box:2r+1 (BoxBlur(2) is box:5)",
         usage="box:N",
     ),
     KernelInfo(
         "gaussian",
         _gaussian,
         "OpenCV cv2.GaussianBlur(ksize=(SIZE, SIZE), sigmaX=SIGMA), the outer product of cv2.getGaussianKernel; "
-        "SIGMA <= 0 or absent: OpenCV's default; SIZE defaults to 3",
-        usage="gaussian:SIZE[,SIGMA]",
+        "SIGMA <= 0 or absent: OpenCV's default; SIZE defaults to 3; SIZE 0 (gaussian:0,1.5) or gaussian:s1.5 "
+        "takes the size from SIGMA as OpenCV does on 8-bit images, round(6 SIGMA + 1) | 1",
+        usage="gaussian:SIZE[,SIGMA] or gaussian:sSIGMA",
     ),
     KernelInfo(
         "log",
@@ -334,6 +392,17 @@ _TABLE = [
 
 #: The built-in kernels by name.
 KERNELS: dict[str, KernelInfo] = {info.name: info for info in _TABLE}
+
+
+def is_magnitude(kernel: Kernel) -> bool:
+    """Whether the kernel's name means a gradient magnitude (``sobel``, ``scharr``, ``prewitt``), not one kernel.
+
+    >>> from convlearn.kernels import parse_kernel
+    >>> is_magnitude(parse_kernel("sobel")), is_magnitude(parse_kernel("sobel-x"))
+    (True, False)
+    """
+    info = KERNELS.get(kernel.name)
+    return info is not None and info.magnitude
 
 
 def gradient_pair(kernel: Kernel) -> tuple[Kernel, Kernel]:

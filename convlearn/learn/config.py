@@ -232,7 +232,7 @@ def parse_size(text: str) -> tuple[int, int]:
     try:
         h, w = (int(p) for p in parts)
     except ValueError:
-        raise InputError(f"Invalid kernel size {text!r}. Expected HxW, for example 3x3") from None
+        raise InputError(f"Invalid kernel size {text!r}. Expected HxW, height first, for example 3x5") from None
     if h < 1 or w < 1:
         raise InputError(f"Invalid kernel size {text!r}; both sides must be at least 1")
     return h, w

@@ -103,10 +103,10 @@ def test_imagemagick_origin_is_the_anchor_of_same():
 @pytest.mark.parametrize(
     ("spec", "suggestion"),
     [
-        ("sobel", "sobel-x"),
+        ("sob", "sobel"),
         ("sobelx", "sobel-x"),
         ("sobel_y", "sobel-y"),
-        ("scharr", "scharr-x"),
+        ("scharrx", "scharr-x"),
         ("lapalcian", "laplacian"),
         ("gausian:5,1.5", "gaussian:5,1.5"),
         ("robert-y", "roberts-y"),

@@ -70,8 +70,8 @@ def test_check_config_returns_the_solver_and_passes_auto():
 @pytest.mark.parametrize(
     ("text", "message"),
     [
-        ("3by3", "Invalid kernel size '3by3'. Expected HxW, for example 3x3"),
-        ("3x3x3", "Invalid kernel size '3x3x3'. Expected HxW, for example 3x3"),
+        ("3by3", "Invalid kernel size '3by3'. Expected HxW, height first, for example 3x5"),
+        ("3x3x3", "Invalid kernel size '3x3x3'. Expected HxW, height first, for example 3x5"),
         ("0x2", "Invalid kernel size '0x2'; both sides must be at least 1"),
     ],
 )

@@ -55,7 +55,7 @@ def test_a_size_as_a_tuple_and_a_reference(tmp_path):
         ({"solver": "newton"}, "Invalid solver 'newton'. Expected one of: sgd, lstsq, adam, lbfgs"),
         ({"dtype": "half"}, "Invalid dtype 'half'. Expected one of: float32, float64"),
         ({"inputs": ["a.png"]}, "Got 1 --input and 0 --target; give one target per input"),
-        ({"kernel_size": "3by3"}, "Invalid kernel size '3by3'. Expected HxW, for example 3x3"),
+        ({"kernel_size": "3by3"}, "Invalid kernel size '3by3'. Expected HxW, height first, for example 3x5"),
         ({"kernel_size": "0x2"}, "Invalid kernel size '0x2'; both sides must be at least 1"),
         ({"kernel_size": (0, 2)}, "Invalid kernel size 0x2; both sides must be at least 1"),
         ({"kernel_size": "3x3", "reference": "edge"}, "--reference 'edge' is 1x2, but --kernel-size is 3x3"),
