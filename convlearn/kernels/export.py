@@ -24,8 +24,8 @@ refused where a tool cannot express them: see :mod:`convlearn.kernels.export_col
 The OpenCV, SciPy and Pillow facts were checked here by running those libraries
 (tests/kernels/test_export.py applies every exported snippet and compares with corr2d).
 ImageMagick's was read from its source (MagickCore/morphology.c reflects the
-kernel for Convolve; its default origin is ``((w - 1) // 2, (h - 1) // 2)``);
-ImageMagick was not installed here, so that command was not run.
+kernel for Convolve; its default origin is ``((w - 1) // 2, (h - 1) // 2)``), and
+tests/kernels/test_export_runs.py runs the command on ImageMagick 6 where it is installed.
 
 Biases are learned on images scaled to [0, 1]; tools that work in pixel levels
 get ``bias * max_level`` (255 for 8-bit images), ImageMagick a percentage of its
@@ -178,17 +178,26 @@ def _scipy(e: _Export) -> str:
     h, w = e.kernel.shape
     ay, ax = e.kernel.origin
     origin = "" if e.centred else f", origin=({ay - h // 2}, {ax - w // 2})"
+    bias = f" + {e.level}  # + {e.unit}" if e.has_bias else ""
     return "\n".join(
         [
             "# scipy.ndimage.correlate correlates: the kernel is used as it is"
             + (", centred on each pixel." if e.centred else f", anchored at row {ay}, column {ax}."),
-            '# mode="mirror" is OpenCV\'s default border (BORDER_REFLECT_101).',
+            '# mode="mirror" is OpenCV\'s default border (BORDER_REFLECT_101). A colour image (H, W, C) is',
+            "# filtered channel by channel, as cv2.filter2D does.",
             "import numpy as np",
             "from scipy import ndimage",
             "",
             *_array("weights", e.kernel.weight, e.decimals),
-            "result = ndimage.correlate(np.asarray(image, dtype=np.float64), weights, "
-            + (f'mode="mirror"{origin}) + {e.level}  # + {e.unit}' if e.has_bias else f'mode="mirror"{origin})'),
+            "",
+            "",
+            "def correlate(plane):",
+            f'    return ndimage.correlate(plane, weights, mode="mirror"{origin}){bias}',
+            "",
+            "",
+            "image = np.asarray(image, dtype=np.float64)",
+            "result = correlate(image) if image.ndim == 2 else "
+            "np.dstack([correlate(c) for c in np.moveaxis(image, -1, 0)])",
         ]
     )
 
@@ -218,6 +227,11 @@ def _pillow(e: _Export) -> str:
     )
 
 
+#: The ImageMagick program: ``magick`` (ImageMagick 7) where it is installed, else ``convert`` (ImageMagick 6,
+#: as Debian and Ubuntu ship it), chosen by the shell so that one line runs on both.
+MAGICK = "$(command -v magick || echo convert)"
+
+
 def _imagemagick(e: _Export) -> str:
     bias = e.kernel.bias or 0.0
     define = "" if not e.has_bias else f"-define convolve:bias={short_number(bias * 100, e.decimals)}% "
@@ -226,8 +240,9 @@ def _imagemagick(e: _Export) -> str:
             "# -morphology Convolve reflects the kernel about its origin, so it is written rotated by 180 degrees,",
             "# origin mirrored"
             + ("; convolve:bias is the bias as a percentage of the full range." if define else ".")
-            + " (ImageMagick 6: convert instead of magick.)",
-            f"magick input.png {define}-morphology Convolve '{imagemagick_kernel(e.kernel, e.decimals)}' output.png",
+            + " Colour images are filtered channel by channel.",
+            "# The command is magick on ImageMagick 7 and convert on ImageMagick 6: the shell picks the one installed.",
+            f"{MAGICK} input.png {define}-morphology Convolve '{imagemagick_kernel(e.kernel, e.decimals)}' output.png",
         ]
     )
 
@@ -275,7 +290,7 @@ def export_kernel(kernel: Kernel, tool: str, *, max_level: float = 255.0, decima
             (or a colour kernel Pillow or ImageMagick cannot express).
 
     >>> print(export_kernel(Kernel(np.array([[1.0, -1.0]])), "imagemagick").splitlines()[-1])
-    magick input.png -morphology Convolve '2x1+0+0: -1,1' output.png
+    $(command -v magick || echo convert) input.png -morphology Convolve '2x1+0+0: -1,1' output.png
     """
     tool = _check_tool(tool)
     if is_magnitude(kernel):
@@ -314,7 +329,7 @@ def run_export(*, kernel: str | Kernel, to: str, max_level: float = 255.0, decim
         KernelSpecError: a bad kernel spec.
 
     >>> run_export(kernel="edge", to="imagemagick").splitlines()[-1]
-    "magick input.png -morphology Convolve '2x1+0+0: -1,1' output.png"
+    "$(command -v magick || echo convert) input.png -morphology Convolve '2x1+0+0: -1,1' output.png"
     """
     to = _check_tool(to)
     parsed = parse_kernel(kernel) if isinstance(kernel, str) else kernel

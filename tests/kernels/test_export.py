@@ -112,7 +112,8 @@ def test_imagemagick_command():
     text = export_kernel(Kernel(K3, 0.25), "imagemagick")
     command = text.splitlines()[-1]
     assert command == (
-        "magick input.png -define convolve:bias=25% -morphology Convolve '3x3+1+1: -1,-2,0 1,0,-1 0,2,1' output.png"
+        "$(command -v magick || echo convert) input.png -define convolve:bias=25% "
+        "-morphology Convolve '3x3+1+1: -1,-2,0 1,0,-1 0,2,1' output.png"
     )
     assert "rotated by 180 degrees" in text
 
