@@ -35,25 +35,54 @@ def _magick(kernel) -> str:
     return f"'{w}x{h}+{ax}+{ay}: " + " ".join(_number(v) for v in kernel.weight.ravel()) + "'"
 
 
-def _show_builtins(entries) -> None:
+#: The narrowest the convention column may be in the table of built-ins; a narrower terminal gets one block each.
+CONVENTION_MIN = 30
+
+
+def _rows(entries) -> list[tuple[str, str, str, str]]:
+    """Each built-in's name (with its usage), matrix, convention and --magnitude pair, as Rich markup."""
     from rich.markup import escape
-    from rich.table import Table
 
-    from convlearn.cli.render import stdout
-
-    table = Table(title="Built-in kernels", caption=escape(CORRELATION_NOTE), show_lines=True, header_style="bold")
-    table.add_column("name", no_wrap=True)
-    table.add_column("matrix (defaults)", no_wrap=True)
-    table.add_column("convention")
-    table.add_column("pair (--magnitude)", no_wrap=True)
+    rows = []
     for entry in entries:
         info, weight = entry.info, entry.weight
-        label = info.name if not info.usage else f"{info.usage}\n[dim]shown: {info.name}:{weight.shape[0]}[/]"
+        usage = escape(info.usage).replace(" or ", "\nor ")
+        label = info.name if not info.usage else f"{usage}\n[dim]shown: {info.name}:{weight.shape[0]}[/]"
         if entry.gradient is None:
             pair = "[dim]gx itself\ngy its transpose[/]"
         else:
-            pair = "gx {}\ngy {}".format(*entry.gradient)
-        table.add_row(label, _matrix(weight), escape(info.convention), pair)
+            pair = "gx {}\ngy {}".format(*map(escape, entry.gradient))
+        rows.append((label, _matrix(weight), escape(info.convention), pair))
+    return rows
+
+
+def _show_builtins(entries) -> None:
+    """The built-ins as a table where the terminal is wide enough for it, else one block each: no name is cut."""
+    from rich.markup import escape
+    from rich.table import Table
+    from rich.text import Text
+
+    from convlearn.cli.render import stdout
+
+    rows = _rows(entries)
+
+    def widest(k: int) -> int:
+        return max(line.cell_len for r in rows for line in Text.from_markup(r[k]).split("\n"))
+
+    if sum(widest(k) + 3 for k in (0, 1, 3)) + CONVENTION_MIN + 4 > stdout.width:
+        stdout.print("[bold]Built-in kernels[/]\n")
+        for label, matrix, convention, pair in rows:
+            stdout.print(f"[bold]{label}[/]\n{matrix}", highlight=False)
+            stdout.print(f"{convention}\n[dim]--magnitude:[/] {pair}\n", highlight=False, soft_wrap=False)
+        stdout.print(escape(CORRELATION_NOTE), style="dim", highlight=False, soft_wrap=False)
+        return
+    table = Table(title="Built-in kernels", caption=escape(CORRELATION_NOTE), show_lines=True, header_style="bold")
+    table.add_column("name", no_wrap=True)
+    table.add_column("matrix (defaults)", no_wrap=True)
+    table.add_column("convention", min_width=CONVENTION_MIN)
+    table.add_column("pair (--magnitude)", no_wrap=True)
+    for row in rows:
+        table.add_row(*row)
     stdout.print(table)
 
 
