@@ -71,7 +71,7 @@ def _candidates(w: np.ndarray) -> Iterator[tuple[str, np.ndarray]]:
     from convlearn.kernels import KERNELS, gaussian_kernel, log_kernel
 
     for name, info in KERNELS.items():
-        if not info.usage:
+        if not info.usage and not info.magnitude:  # sobel, scharr, prewitt name a magnitude, not one kernel
             fixed = info.make([])
             if fixed.shape == w.shape:
                 yield name, fixed

@@ -119,7 +119,7 @@ def test_export_cli_prints_the_snippet():
     result = runner.invoke(app, ["export", "sobel-x", "--to", "imagemagick"], catch_exceptions=False)
     assert result.exit_code == 0
     assert result.stdout.splitlines()[-1] == (
-        "magick input.png -morphology Convolve '3x3+1+1: 1,0,-1 2,0,-2 1,0,-1' output.png"
+        "$(command -v magick || echo convert) input.png -morphology Convolve '3x3+1+1: 1,0,-1 2,0,-2 1,0,-1' output.png"
     )
 
 
