@@ -33,6 +33,7 @@ __all__ = [
     "Solver",
     "check_channels",
     "check_choices",
+    "check_one_pass",
     "check_colour",
     "check_config",
     "check_ranges",
@@ -354,4 +355,14 @@ def check_config(config: LearnConfig) -> Solver:
     check_ranges(seed=config.seed, epochs=config.epochs)
     check_size(config.kernel_size)
     check_steps(config.epochs, config.lr)
+    check_one_pass(solver, config.epochs, config.lr)
     return solver
+
+
+def check_one_pass(solver: Solver, epochs: int | None, lr: float | None) -> None:
+    """Refuse epochs or a step for a solver that takes none (lstsq), rather than ignore them.
+
+    >>> check_one_pass(solver_named("lstsq"), None, None)
+    """
+    if not solver.iterative and (epochs is not None or lr is not None):
+        raise InputError(f"--solver {solver.name} solves in one pass, with no epochs or step: drop --epochs and --lr")

@@ -13,7 +13,15 @@ from collections.abc import Callable, Sequence
 from dataclasses import replace
 
 from convlearn.images import DEFAULT_MAX_PIXELS
-from convlearn.learn.config import AUTO, LearnConfig, check_choices, check_ranges, check_steps, notebook_run
+from convlearn.learn.config import (
+    AUTO,
+    LearnConfig,
+    check_choices,
+    check_one_pass,
+    check_ranges,
+    check_steps,
+    notebook_run,
+)
 from convlearn.learn.file_checks import check_kernel_fits, check_output_paths, pair_paths, size_and_reference
 from convlearn.learn.hooks import LearnHooks, TrainingStart
 from convlearn.learn.pairs import PairFiles
@@ -73,6 +81,7 @@ def run_learn(
     config = LearnConfig(kernel_size=size, epochs=epochs, lr=lr, bias=bias, seed=seed, device=device, solver=solver)
     config = replace(config, dtype=dtype, channels=channels)
     check_steps(epochs, lr)
+    check_one_pass(spec, epochs, lr)
     # Under torchrun (after every check above, made alike on every rank) each
     # rank reads its share of the pairs; rank 0 alone tells and writes.
     main = distributed.setup(dev).is_main

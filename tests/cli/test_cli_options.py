@@ -44,3 +44,10 @@ def test_sobel_is_the_magnitude_through_the_cli(image):
     assert runner.invoke(app, ["detect", image, "-k", "sobel", "--mode", "same", "-o", "a.npy"]).exit_code == 0
     assert runner.invoke(app, ["detect", image, "-k", "sobel-x", "-m", "--mode", "same", "-o", "b.npy"]).exit_code == 0
     np.testing.assert_array_equal(np.load("a.npy"), np.load("b.npy"))
+
+
+@pytest.mark.parametrize("option", [["--epochs", "5"], ["--lr", "0.1"]])
+def test_learn_refuses_a_step_or_epochs_for_lstsq(option):
+    result = runner.invoke(app, ["learn", "--solver", "lstsq", *option])
+    assert result.exit_code == 2
+    assert "--solver lstsq solves in one pass, with no epochs or step: drop --epochs and --lr" in result.output
