@@ -35,7 +35,7 @@ _EXPORTS = {
     "KERNELS": "convlearn.kernels",
     "parse_kernel": "convlearn.kernels",
     "read_image": "convlearn.images",
-    "write_image": "convlearn.images",
+    "write_image": "convlearn.arrays",
     "make_image": "convlearn.synth",
     "SynthConfig": "convlearn.synth",
     "run_synth": "convlearn.synth",

@@ -27,7 +27,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from convlearn import corr, edges
+from convlearn import corr, edges, images
 from convlearn.detect import pipeline
 from convlearn.detect.config import DetectConfig
 from convlearn.errors import InputError
@@ -49,6 +49,7 @@ __all__ = [
     "learn_kernel",
     "to_planes",
     "train_sgd",
+    "write_image",
 ]
 
 #: What every image argument may be, as the messages say it.
@@ -209,3 +210,12 @@ def train_sgd(pairs: Iterable[Any] | None = None, config: Any = None, hooks: Any
 @functools.wraps(export.export_kernel)
 def export_kernel(kernel: Any, tool: str, **options: Any) -> str:
     return export.export_kernel(as_kernel(kernel, "export_kernel"), tool, **options)
+
+
+@functools.wraps(images.write_image)
+def write_image(path: Any, values: Any, **options: Any) -> Any:
+    if isinstance(values, torch.Tensor):
+        values = from_planes(values, channels_last=True)  # (C, H, W) -> (H, W, C), as the files hold it
+    elif not isinstance(values, np.ndarray):
+        raise InputError(f"write_image takes {TAKES} as the values; got {type(values).__name__}")
+    return images.write_image(path, values, **options)

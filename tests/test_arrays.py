@@ -94,3 +94,10 @@ def test_detect_image_gives_numpy_for_numpy():
     out = convlearn.detect_image(GREY, "sobel", DetectConfig(mode="same"))
     assert isinstance(out.values, np.ndarray) and out.values.shape == GREY.shape
     assert isinstance(convlearn.detect_image(torch.from_numpy(GREY), "sobel").values, torch.Tensor)
+
+
+def test_write_image_takes_a_tensor_in_its_own_layout(tmp_path):
+    convlearn.write_image(tmp_path / "a.npy", torch.from_numpy(RGB).permute(2, 0, 1))  # (3, H, W)
+    np.testing.assert_array_equal(np.load(tmp_path / "a.npy"), RGB)
+    with pytest.raises(InputError, match="write_image takes a NumPy array .* got list"):
+        convlearn.write_image(tmp_path / "b.npy", [[0.0]])
