@@ -8,13 +8,13 @@ shapes, cuDNN, the FFT strips of corr2d against one whole-image FFT, and the
 time auto spends choosing an engine.
 """
 
+# ruff: noqa: B023  (every lambda below is timed and dropped before its loop variables change)
 from __future__ import annotations
 
 import argparse
 import json
 
 import torch
-
 
 from benchmarks.gpu_results import rel_err, timer
 
@@ -50,8 +50,10 @@ def main() -> None:
         try:
             ms = timer(dev, fn, 20)
             err = rel_err(fn()[0], ref_x[0], K)
-            print(json.dumps({"what": what, "ms": round(ms, 4), "x_copy": round(ms / copy, 2), "rel_err": err, **kw}),
-                  flush=True)
+            print(
+                json.dumps({"what": what, "ms": round(ms, 4), "x_copy": round(ms / copy, 2), "rel_err": err, **kw}),
+                flush=True,
+            )
         except Exception as e:
             print(json.dumps({"what": what, "failed": f"{type(e).__name__}: {str(e)[:200]}", **kw}), flush=True)
 
@@ -62,8 +64,15 @@ def main() -> None:
             K = torch.randn(k, k, generator=g).to(dev)
             for block in ((16, 128), (32, 128), (8, 256), (32, 64), (16, 256), (64, 64)):
                 for warps in (4, 8):
-                    show("tiles2d", lambda b=block, wp=warps: corr2d_tiles(X, K, b, wp), X, K, k=k, block=block,
-                         warps=warps)
+                    show(
+                        "tiles2d",
+                        lambda b=block, wp=warps: corr2d_tiles(X, K, b, wp),
+                        X,
+                        K,
+                        k=k,
+                        block=block,
+                        warps=warps,
+                    )
             dyn = torch.compile(shift_add, dynamic=True, fullgraph=True)
             sta = torch.compile(shift_add, dynamic=False, fullgraph=True)
             show("compile_dynamic", lambda: dyn(X, K), X, K, k=k)
@@ -86,7 +95,6 @@ def main() -> None:
             show("tiles2d_big_k", lambda: corr2d_tiles(X, K), X, K, k=k)
         t = timer(dev, lambda: choose_strategy(X, K), 20)
         print(json.dumps({"what": "choose_strategy", "k": k, "ms": t}), flush=True)
-
 
 
 if __name__ == "__main__":
