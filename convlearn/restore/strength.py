@@ -28,8 +28,8 @@ __all__ = ["StrengthChoice", "choose_strength", "welch_spectrum"]
 MAX_TILES = 64
 #: Slopes tried for the prior spectrum ``c / |D^|^a``: natural images fall off as ``|f|^-2`` to ``|f|^-4``.
 SLOPES = (1.5, 2.0, 2.5, 3.0, 3.5, 4.0)
-#: Points per decade of the fit's grid over ``c`` and ``sigma^2``.
-GRID_PER_DECADE = 16
+#: Points per decade of the fit's grids over ``c`` and ``sigma^2``: a coarse one, then two finer ones around its best.
+GRID_PER_DECADE = (3, 12, 48)
 
 
 @dataclass(frozen=True)
@@ -77,15 +77,15 @@ def _whittle(power: torch.Tensor, shape: torch.Tensor, c: torch.Tensor, s2: torc
 
 
 def _fit(power: torch.Tensor, shape: torch.Tensor, floor: float, exact: bool) -> tuple[float, float, float]:
-    """The (c, s2) of least Whittle cost for one spectral shape, and that cost: a coarse grid, then a fine one.
+    """The (c, s2) of least Whittle cost for one spectral shape, and that cost: a coarse grid, then finer ones.
 
     ``s2`` stays at ``floor`` when ``exact``, else it is fitted at or above it.
     """
     scale = float(power.mean())
     c_range, s_range = (scale * 1e-8, scale * 1e4), (floor, floor if exact else max(floor * 10, scale * 10))
-    for _ in range(2):
-        c = _log_grid(*c_range)
-        s2 = _log_grid(*s_range)
+    for per_decade in GRID_PER_DECADE:
+        c = _log_grid(*c_range, per_decade)
+        s2 = _log_grid(*s_range, per_decade)
         cost = _whittle(power, shape, c, s2)
         i, j = divmod(int(torch.argmin(cost)), cost.shape[1])
         c_range = (float(c[max(i - 1, 0)]), float(c[min(i + 1, len(c) - 1)]))
@@ -103,7 +103,7 @@ def _expected_error(transfer: torch.Tensor, gradient: torch.Tensor, prior: torch
     Returns:
         ``(strengths, errors)``, each (L,).
     """
-    strengths = _log_grid(1e-9, 1e2)
+    strengths = _log_grid(1e-9, 1e2, 32)
     lg = strengths[:, None] * gradient[None, :]  # (L, F)
     denominator = (transfer[None, :] + lg).square()
     return strengths, ((s2 * transfer[None, :] + prior[None, :] * lg.square()) / denominator).sum(dim=-1)
@@ -144,7 +144,7 @@ def choose_strength(b: torch.Tensor, K: torch.Tensor, noise_floor: float, *, exa
     return StrengthChoice(strength, math.sqrt(s2), c, slope, not exact and s2 > floor * 1.05)
 
 
-def _log_grid(low: float, high: float) -> torch.Tensor:
-    """Points evenly spaced in log between low and high, GRID_PER_DECADE a decade (at least 9)."""
-    n = max(9, int(GRID_PER_DECADE * math.log10(max(high / low, 1.0 + 1e-9))) + 1)
+def _log_grid(low: float, high: float, per_decade: int) -> torch.Tensor:
+    """Points evenly spaced in log between low and high, ``per_decade`` a decade (at least 9)."""
+    n = max(9, int(per_decade * math.log10(max(high / low, 1.0 + 1e-9))) + 1)
     return torch.logspace(math.log10(low), math.log10(high), n, dtype=torch.float64)
