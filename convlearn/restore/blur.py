@@ -18,7 +18,7 @@ import torch.nn.functional as F
 from convlearn.corr import corr2d, pad_same
 from convlearn.corr.fft import fast_size
 
-__all__ = ["Blur", "gradient_symbol", "laplacian"]
+__all__ = ["Blur", "gradient_axes", "gradient_symbol", "laplacian"]
 
 
 @dataclass(frozen=True)
@@ -81,14 +81,20 @@ class Blur:
         return spectrum.abs().square()
 
 
-def gradient_symbol(grid: tuple[int, int], device: torch.device | str = "cpu") -> torch.Tensor:
-    """``|D^|^2``: the Fourier symbol of the periodic Laplacian ``D^T D`` on an rfft2 grid, 0 at DC."""
+def gradient_axes(grid: tuple[int, int], device: torch.device | str = "cpu") -> tuple[torch.Tensor, torch.Tensor]:
+    """The periodic Laplacian's symbol along rows (Hg, 1) and columns (1, Wg // 2 + 1): their sum is ``|D^|^2``."""
     Hg, Wg = grid
     fy = torch.fft.fftfreq(Hg, dtype=torch.float64, device=device)  # (Hg,)
     fx = torch.fft.rfftfreq(Wg, dtype=torch.float64, device=device)  # (Wg // 2 + 1,)
     wy = 2.0 - 2.0 * torch.cos(2 * torch.pi * fy)
     wx = 2.0 - 2.0 * torch.cos(2 * torch.pi * fx)
-    return wy[:, None] + wx[None, :]  # (Hg, Wg // 2 + 1)
+    return wy[:, None], wx[None, :]
+
+
+def gradient_symbol(grid: tuple[int, int], device: torch.device | str = "cpu") -> torch.Tensor:
+    """``|D^|^2``: the Fourier symbol of the periodic Laplacian ``D^T D`` on an rfft2 grid, 0 at DC."""
+    wy, wx = gradient_axes(grid, device)
+    return wy + wx  # (Hg, Wg // 2 + 1)
 
 
 def laplacian(q: torch.Tensor, p: torch.Tensor, weight: float) -> torch.Tensor:

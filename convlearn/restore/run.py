@@ -143,7 +143,8 @@ def restore_planes(
         k = n if kernel.channels else 0
         blur = Blur(weights[k], (H, W), mode, border, kernel.origin)
         with one_thread() if H * W <= ONE_THREAD_PIXELS else contextlib.nullcontext():
-            x, report = _restore_plane(b[n] - biases[k], blur, config, noise)
+            plane = b[n] - biases[k] if biases[k] else b[n]  # no copy of the plane without a bias
+            x, report = _restore_plane(plane, blur, config, noise)
         restored.append(blur.frame(x))
         reports.append(report)
     out = torch.stack(restored)  # (N, H', W')

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 import torch
 
-from convlearn.restore.blur import Blur, gradient_symbol, laplacian
+from convlearn.restore.blur import Blur, gradient_axes, laplacian
 
 __all__ = ["CgReport", "wiener_solve"]
 
@@ -35,15 +35,18 @@ class _Preconditioner:
     def __init__(self, blur: Blur, strength: float, device: torch.device) -> None:
         self.grid = blur.grid()
         self.shape = blur.unknowns
-        symbol = blur.symbol(self.grid) + strength * gradient_symbol(self.grid, device)  # (Hg, Wg // 2 + 1)
+        # Built in place in the plane's dtype: a float64 build peaked at 7 float32 images on 12 MP.
+        symbol = torch.fft.rfft2(blur.K, s=self.grid).abs().square_()  # (Hg, Wg // 2 + 1): |K^|^2
+        for axis in gradient_axes(self.grid, device):  # |D^|^2 = wy + wx, added one axis at a time
+            symbol.add_(axis.to(symbol.dtype), alpha=strength)
         symbol[0, 0] = symbol[0, 0] if symbol[0, 0] > 0 else 1.0
-        self.inverse = (1.0 / symbol).to(torch.float32 if blur.K.dtype != torch.float64 else torch.float64)
+        self.inverse = symbol.reciprocal_()
 
     def __call__(self, r: torch.Tensor) -> torch.Tensor:
         spectrum = torch.fft.rfft2(r, s=self.grid)  # (Hg, Wg // 2 + 1), r zero-padded to the grid
         spectrum.mul_(self.inverse)
         Hx, Wx = self.shape
-        return torch.fft.irfft2(spectrum, s=self.grid)[:Hx, :Wx].contiguous()  # (Hx, Wx)
+        return torch.fft.irfft2(spectrum, s=self.grid)[:Hx, :Wx]  # (Hx, Wx), a view: no copy of the grid
 
 
 def _normal(blur: Blur, strength: float, p: torch.Tensor) -> torch.Tensor:
