@@ -13,6 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from convlearn.errors import InputError, invalid_choice
+from convlearn.images.config import CHANNELS, OUTPUT_FORMATS, SCALES
 from convlearn.kernels import Kernel
 
 __all__ = [
@@ -23,6 +24,8 @@ __all__ = [
     "RestoreConfig",
     "check_config",
     "check_kernel",
+    "check_kernel_channels",
+    "check_output_settings",
     "jpeg_noise",
     "rounding_noise",
 ]
@@ -160,3 +163,41 @@ def check_kernel(kernel: Kernel, method: str, planes: int) -> None:
         raise InputError(
             f"Kernel {kernel.name!r} has negative weights; --method rl needs a non-negative blur. Use --method wiener"
         )
+
+
+def check_kernel_channels(kernel: Kernel, method: str, channels: str) -> None:
+    """:func:`check_kernel` for images read with ``--channels`` (``luma``: one plane, ``each``: three).
+
+    >>> check_kernel_channels(Kernel(np.ones((3, 2, 2)) / 4), "wiener", "luma")  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    convlearn.errors.InputError: Kernel ... has one plane per channel, shape (3, 2, 2); use --channels each ...
+    """
+    if channels not in CHANNELS:
+        raise invalid_choice("channels", channels, CHANNELS)
+    if kernel.channels == "each" and channels == "luma":
+        raise InputError(
+            f"Kernel {kernel.name!r} has one plane per channel, shape {kernel.weight.shape}; use --channels each "
+            "to restore R, G and B apart"
+        )
+    check_kernel(kernel, method, 3 if channels == "each" else 1)
+
+
+def check_output_settings(*, channels: str, device: str, bit_depth: int | None, scale: str, fmt: str) -> None:
+    """Check how the restored image is written, before any file is read.
+
+    >>> check_output_settings(channels="each", device="cpu", bit_depth=16, scale="clip", fmt="png")
+    Traceback (most recent call last):
+    ...
+    convlearn.errors.InputError: A 16-bit PNG holds one plane; with --channels each use --bit-depth 8 or --format tif
+    """
+    if channels not in CHANNELS:
+        raise invalid_choice("channels", channels, CHANNELS)
+    if bit_depth not in (None, 8, 16):
+        raise invalid_choice("bit depth", bit_depth, ["8", "16"])
+    if scale not in SCALES:
+        raise invalid_choice("scale", scale, SCALES)
+    if fmt not in OUTPUT_FORMATS:
+        raise invalid_choice("format", fmt, OUTPUT_FORMATS)
+    if bit_depth == 16 and channels == "each" and fmt == "png":
+        raise InputError("A 16-bit PNG holds one plane; with --channels each use --bit-depth 8 or --format tif")
