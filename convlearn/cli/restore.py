@@ -50,12 +50,12 @@ class _Screen:
 
         self.progress.update(self.task, advance=1)
         if done.error is not None:
-            self.progress.console.print(f"[red]failed:[/] {escape(done.error)}")
+            stderr.print(f"[red]failed:[/] {escape(done.error)}")
         elif not self.quiet:
             where = done.output or "(not written)"
             size = "x".join(str(n) for n in done.shape[:2])
             text = f"{done.source} -> {where}  ({size}, {done.seconds:.2f} s)\n  {done.summary}"
-            (stderr if self.job.to_stdout else self.progress.console).print(escape(text), highlight=False)
+            self.console.print(escape(text), highlight=False)
 
     def summary(self, outcome) -> None:
         self.stop()
