@@ -15,24 +15,37 @@ file_solve         one file: read (with a JPEG's tables), restore, write
 =================  =====================================================
 """
 
-from convlearn.restore.config import BORDERS, METHODS, MODES, NoiseLevel, RestoreConfig, jpeg_noise, rounding_noise
-from convlearn.restore.files import RestoredFile, RestoreJob, RestoreOutcome, run_restore
-from convlearn.restore.result import PlaneReport, RestoreResult
-from convlearn.restore.run import restore_planes
+import importlib
 
-__all__ = [
-    "BORDERS",
-    "METHODS",
-    "MODES",
-    "NoiseLevel",
-    "PlaneReport",
-    "RestoreConfig",
-    "RestoreJob",
-    "RestoreOutcome",
-    "RestoreResult",
-    "RestoredFile",
-    "jpeg_noise",
-    "restore_planes",
-    "rounding_noise",
-    "run_restore",
-]
+# public name -> module of this package that defines it. Imported on first use, so that
+# ``--help`` (which reads the choices in config) imports no torch.
+_EXPORTS = {
+    "BORDERS": "config",
+    "METHODS": "config",
+    "MODES": "config",
+    "NoiseLevel": "config",
+    "RestoreConfig": "config",
+    "jpeg_noise": "config",
+    "rounding_noise": "config",
+    "RestoreJob": "files",
+    "RestoreOutcome": "files",
+    "RestoredFile": "files",
+    "run_restore": "files",
+    "PlaneReport": "result",
+    "RestoreResult": "result",
+    "restore_planes": "run",
+}
+
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str):
+    if name in _EXPORTS:
+        value = getattr(importlib.import_module(f"{__name__}.{_EXPORTS[name]}"), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return __all__
