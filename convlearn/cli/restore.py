@@ -52,9 +52,10 @@ class _Screen:
         if done.error is not None:
             stderr.print(f"[red]failed:[/] {escape(done.error)}")
         elif not self.quiet:
-            where = done.output or "(not written)"
+            source = "stdin" if done.source == "-" else done.source
+            where = "stdout" if done.output == "-" else done.output or "(not written)"
             size = "x".join(str(n) for n in done.shape[:2])
-            text = f"{done.source} -> {where}  ({size}, {done.seconds:.2f} s)\n  {done.summary}"
+            text = f"{source} -> {where}  ({size}, {done.seconds:.2f} s)\n  {done.summary}"
             self.console.print(escape(text), highlight=False)
 
     def summary(self, outcome) -> None:
