@@ -177,11 +177,10 @@ def _run(plan: _Plan, on_start, on_result, on_summary) -> RestoreOutcome:
         t0 = time.perf_counter()
         try:
             done = restore_file(source.path, target, plan.kernel, plan.config, plan.settings, device)
-        except ConvlearnError as e:
+        except Exception as e:  # in a batch each file fails on its own; a single file raises its own error
             if len(plan.sources) == 1:
                 raise
-            text = str(e) if source.path in str(e) else f"{source.path}: {e}"
-            done = RestoredFile(source.path, error=text)
+            done = RestoredFile(source.path, error=_message(source.path, e))
         files.append(_timed(done, time.perf_counter() - t0))
         if on_result is not None:
             on_result(files[-1])
@@ -195,6 +194,12 @@ def _run(plan: _Plan, on_start, on_result, on_summary) -> RestoreOutcome:
         on_summary(outcome)
     distributed.barrier()
     return outcome
+
+
+def _message(source: str, e: BaseException) -> str:
+    """A failure's line in the report, naming the file once."""
+    text = str(e) if isinstance(e, ConvlearnError) else f"internal error: {type(e).__name__}: {e}"
+    return text if source in text else f"{source}: {text}"
 
 
 def _timed(done: RestoredFile, seconds: float) -> RestoredFile:
