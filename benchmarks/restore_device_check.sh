@@ -2,6 +2,7 @@
 # One short device session for restore (issue 21): the 12 MP figure of bench_restore.py on two pinned
 # cores of a quiet machine (the sandbox is shared and loaded), then CUDA: the same image on the GPU,
 # and a CUDA result against the CPU one on a 512x512 image.   bash benchmarks/restore_device_check.sh
+# Not yet run: a helper's device session carries the lead's checkout, not the helper's branch; run it after the merge.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 export PYTHONPATH="$PWD${PYTHONPATH:+:$PYTHONPATH}" PYTHONUNBUFFERED=1
