@@ -42,6 +42,8 @@ _EXPORTS = {
     "apply_kernel": "convlearn.arrays",
     "detect_image": "convlearn.arrays",
     "run_detect": "convlearn.detect",
+    "restore_planes": "convlearn.restore",
+    "run_restore": "convlearn.restore",
     "canny": "convlearn.arrays",
     "gradient_magnitude": "convlearn.arrays",
     "otsu_threshold": "convlearn.edges",
