@@ -13,7 +13,6 @@ import typer
 
 from convlearn.corr.config import BORDERS, MODES
 from convlearn.images.config import CHANNELS, DEFAULT_MAX_PIXELS, OUTPUT_FORMATS, SCALES
-from convlearn.kernels.config import TOOLS
 from convlearn.synth.config import PATTERNS
 
 Mode = Literal[MODES]
@@ -21,7 +20,6 @@ Border = Literal[BORDERS]
 Scale = Literal[SCALES]
 Channels = Literal[CHANNELS]
 Format = Literal[OUTPUT_FORMATS]
-Tool = Literal[TOOLS]
 Pattern = Literal[PATTERNS]
 
 # --device stays free text: cuda:N names one GPU of several.
