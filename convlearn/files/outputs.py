@@ -13,6 +13,7 @@ from pathlib import Path
 from convlearn.errors import InputError, invalid_choice
 from convlearn.files.atomic import check_not_input, check_output, check_output_dir, make_output_dir
 from convlearn.files.inputs import Source
+from convlearn.files.publish import FreshName
 from convlearn.files.stdio import STDIO
 from convlearn.files.suffixes import IMAGE_SUFFIXES, OUTPUT_FORMATS
 
@@ -72,6 +73,8 @@ def plan_outputs(
             check_output(t, overwrite=overwrite or output is not None, directory_made=bool(directory))
     if create:
         make_output_dirs(targets)
+    if output is None and not overwrite:  # names made up here: published only where nothing is
+        return [None if t is None else FreshName(t) for t in targets]
     return targets
 
 
