@@ -41,8 +41,11 @@ from convlearn.images.formats import (
     png16_colour,
     read_capped,
     read_limit,
+    single_frame,
+    tiff_trouble,
     upright,
 )
+from convlearn.images.memory import check_memory
 
 __all__ = [
     "CHANNELS",
@@ -97,21 +100,46 @@ def integer_range(dtype: np.dtype) -> tuple[int, int] | None:
     return int(info.min), int(info.max)
 
 
+#: Why an array of each non-numeric dtype kind is not an image.
+_NOT_VALUES = {
+    "c": "complex numbers; save their real part or magnitude (np.real(a), np.abs(a)) as float",
+    "M": "dates (datetime64), not pixel values",
+    "m": "durations (timedelta64), not pixel values",
+    "U": "text, not pixel values",
+    "S": "bytes, not pixel values",
+    "V": "structured records, not pixel values; save one numeric field",
+    "O": "Python objects; convlearn never unpickles objects",
+}
+
+
 def _exact_plane(array: np.ndarray, name: str, channels: str, dtype=np.float32) -> np.ndarray:
     if array.dtype.kind not in "biuf":
-        raise ImageReadError(f"{name}: dtype {array.dtype} is not numeric; convlearn never unpickles objects")
-    if array.ndim == 3 and array.shape[-1] in (3, 4):
-        array = array[..., :3]
-        if channels == "luma":
-            array = array.astype(np.float64) @ np.array(LUMA)
+        why = _NOT_VALUES.get(array.dtype.kind, "not numeric")
+        raise ImageReadError(f"{name}: dtype {array.dtype} holds {why}")
+    if array.ndim == 3 and array.shape[-1] == 3 and channels == "luma":
+        array = array.astype(np.float64) @ np.array(LUMA)
     if array.ndim not in (2, 3) or (array.ndim == 3 and array.shape[-1] != 3):
-        raise ImageReadError(f"{name}: expected a 2-D array (H, W) or (H, W, 3), got shape {array.shape}")
+        alpha = " (RGBA? drop the fourth plane: a[..., :3])" if array.ndim == 3 and array.shape[-1] == 4 else ""
+        raise ImageReadError(f"{name}: expected a 2-D array (H, W) or (H, W, 3), got shape {array.shape}{alpha}")
     if array.ndim == 2 and channels == "each":
         raise _one_plane(name)
-    out = np.array(array, dtype=dtype, order="C")  # a writable copy: Pillow's arrays are read-only
-    if not np.isfinite(out).all():
+    _check_finite(array, name, dtype)
+    out = np.asarray(array, dtype=dtype, order="C")
+    return out if out is not array or out.flags.writeable else out.copy()  # Pillow's arrays are read-only
+
+
+def _check_finite(array: np.ndarray, name: str, dtype) -> None:
+    """Refuse NaN and inf, and finite values that ``dtype`` cannot hold, each by its own name."""
+    if array.dtype.kind != "f":
+        return
+    if not np.isfinite(array).all():
         raise ImageReadError(f"{name}: contains NaN or inf; every value must be finite")
-    return out
+    top = float(np.finfo(dtype).max)
+    if np.finfo(array.dtype).max > top and float(np.abs(array).max()) > top:
+        raise ImageReadError(
+            f"{name}: holds values up to {float(np.abs(array).max()):.3g} in magnitude, beyond the range of "
+            f"{np.dtype(dtype).name} (about {top:.3g}) that convlearn computes in. Scale the array down"
+        )
 
 
 def _one_plane(name: str) -> ImageReadError:
@@ -122,7 +150,7 @@ def _one_plane(name: str) -> ImageReadError:
 
 
 def _from_npy(data: bytes | Path, name: str, channels: str, dtype, max_pixels: int | None) -> Decoded:
-    """A ``.npy`` array from its bytes, or memory-mapped from its file (read once, straight into ``dtype``)."""
+    """A ``.npy`` array from its bytes, or read from its file (its header checked first)."""
     try:
         if not isinstance(data, Path):
             check_npy_header(data, name, max_pixels)
@@ -130,22 +158,24 @@ def _from_npy(data: bytes | Path, name: str, channels: str, dtype, max_pixels: i
         else:
             with data.open("rb") as f:  # the header, checked before anything is mapped or read
                 check_npy_header(f.read(_NPY_HEADER_BYTES), name, max_pixels, size=data.stat().st_size)
-            try:
-                array = np.load(data, mmap_mode="r", allow_pickle=False)
-            except ValueError:  # objects, a short file: the plain read says why, in numpy's usual words
-                array = np.load(data, allow_pickle=False)
+            # Read, never memory-mapped: a mapped file cut short while it is read kills the
+            # process (SIGBUS); a read comes back short instead, an error for this file alone.
+            array = np.load(data, allow_pickle=False)
     except (ValueError, OSError, EOFError, SyntaxError, tokenize.TokenError) as e:  # a damaged header
+        if isinstance(data, Path) and "EOF" in str(e):
+            raise ImageReadError(
+                f"{name}: the file ended early; it was cut short, or changed while read ({e})"
+            ) from None
         raise ImageReadError(f"{name}: not a readable numeric .npy array ({e})") from None
     values = _exact_plane(array, name, channels, dtype)
     bounds = integer_range(array.dtype)
     if bounds is None:
         return Decoded(values)
-    levels = np.array(array[..., :3] if array.ndim == 3 else array)  # alpha is not part of the value
-    return Decoded(values, levels, bounds)
+    return Decoded(values, np.array(array), bounds)
 
 
 def _npy_file(path: str | os.PathLike) -> Path | None:
-    """The path when it names a regular ``.npy`` file (by its magic bytes), to be memory-mapped; else None."""
+    """The path when it names a regular ``.npy`` file (by its magic bytes), read straight into its array; else None."""
     p = require_file(path)
     if not p.is_file():
         return None  # a FIFO or a device: read as a stream, with its cap
@@ -204,7 +234,7 @@ def _open(data: bytes, max_pixels: int | None) -> Image.Image:
 def _decode(
     data: bytes | Path, name: str, channels: str, max_pixels: int | None, dtype, keep_levels: bool, orient: bool = True
 ) -> Decoded:
-    """Bytes of any format; or the path of a ``.npy`` file (:func:`_npy_file`), to be memory-mapped."""
+    """Bytes of any format; or the path of a ``.npy`` file (:func:`_npy_file`), read without a copy of its bytes."""
     if channels not in CHANNELS:
         raise invalid_choice("channels", channels, CHANNELS)
     if not data:
@@ -215,6 +245,8 @@ def _decode(
         return decoded if keep_levels else Decoded(decoded.values)
     try:
         with _open(data, max_pixels) as image:
+            single_frame(image, name)
+            check_memory(image.height, image.width, image.mode, name, dtype)
             wide = png16_colour(data, image, lambda again: _open(again, max_pixels))
             if wide is not None:
                 decoded = _from_levels(wide, 65535, (0, 65535), name, channels, dtype, keep_levels)
@@ -234,7 +266,8 @@ def _decode(
             "Raise it with --max-pixels if you trust the file"
         ) from None
     except UnidentifiedImageError:
-        raise ImageReadError(f"{name}: not an image Pillow can read (PNG, JPEG, TIFF, BMP) nor a .npy array") from None
+        why = tiff_trouble(data) or "not an image Pillow can read (PNG, JPEG, TIFF, BMP) nor a .npy array"
+        raise ImageReadError(f"{name}: {why}") from None
     except (OSError, SyntaxError, ValueError, EOFError, IndexError, TypeError, ZeroDivisionError) as e:
         raise ImageReadError(f"{name}: the image is damaged or truncated ({e})") from None
     _check_size(decoded.values, name, max_pixels)
