@@ -33,6 +33,7 @@ from convlearn.files.publish import NAME_MAX, FreshName, publish_new, remove_sta
 
 __all__ = [
     "atomic_write",
+    "check_name_length",
     "check_not_input",
     "check_output",
     "check_output_dir",
@@ -125,6 +126,7 @@ def atomic_write(path: str | os.PathLike, mode: str = "wb", *, exclusive: bool |
     'hello'
     """
     exclusive = isinstance(path, FreshName) if exclusive is None else exclusive
+    check_name_length(Path(path))
     target = _through_link(Path(path))
     if _kind(target) == "stream":
         with _stream(target, mode) as handle:
@@ -170,7 +172,7 @@ def _through_link(target: Path) -> Path:
     return Path(os.path.realpath(target)) if target.is_symlink() else target
 
 
-def _check_name_length(target: Path) -> None:
+def check_name_length(target: Path) -> None:
     """Refuse a file name longer than the file system allows, before any work."""
     if len(os.fsencode(target.name)) > NAME_MAX:
         raise InputError(
@@ -246,8 +248,8 @@ def check_output(path: str | os.PathLike, *, overwrite: bool = True, directory_m
     """
     if str(path) == "-":
         return
+    check_name_length(Path(path))
     target = _through_link(Path(path))
-    _check_name_length(target)
     kind = _kind(target)
     if kind == "directory":
         raise InputError(f"Cannot write {str(target)!r}: it is a directory. Give a file name")
@@ -284,6 +286,7 @@ def check_outputs(
     for what, path in outputs:
         if path is None or str(path) == "-":
             continue
+        check_name_length(Path(path))
         key = os.path.realpath(path)
         if key in seen:
             raise InputError(f"{seen[key]} and {what} both name {str(path)!r}; give them different paths")

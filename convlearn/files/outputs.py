@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from convlearn.errors import InputError, invalid_choice
-from convlearn.files.atomic import check_not_input, check_output, check_output_dir, make_output_dir
+from convlearn.files.atomic import check_name_length, check_not_input, check_output, check_output_dir, make_output_dir
 from convlearn.files.inputs import Source
 from convlearn.files.publish import FreshName
 from convlearn.files.stdio import STDIO
@@ -103,6 +103,7 @@ def _named_targets(
 ) -> tuple[list[str], bool]:
     """The targets under an ``--output`` given by name, and whether it names a directory (see :func:`plan_outputs`)."""
     n, directory, out = len(sources), as_directory, Path(output)
+    check_name_length(out)
     if directory is None:
         many = n > 1 or any(s.expanded for s in sources)
         directory = out.is_dir() or str(output).endswith(("/", os.sep)) or many
