@@ -151,20 +151,24 @@ def _one_plane(name: str) -> ImageReadError:
 
 def _from_npy(data: bytes | Path, name: str, channels: str, dtype, max_pixels: int | None) -> Decoded:
     """A ``.npy`` array from its bytes, or read from its file (its header checked first)."""
+    size = None
     try:
         if not isinstance(data, Path):
             check_npy_header(data, name, max_pixels)
             array = np.load(_bytes_io.BytesIO(data), allow_pickle=False)
         else:
-            with data.open("rb") as f:  # the header, checked before anything is mapped or read
-                check_npy_header(f.read(_NPY_HEADER_BYTES), name, max_pixels, size=data.stat().st_size)
+            size = data.stat().st_size
+            with data.open("rb") as f:  # the header, checked before anything is read
+                check_npy_header(f.read(_NPY_HEADER_BYTES), name, max_pixels, size=size)
             # Read, never memory-mapped: a mapped file cut short while it is read kills the
             # process (SIGBUS); a read comes back short instead, an error for this file alone.
             array = np.load(data, allow_pickle=False)
     except (ValueError, OSError, EOFError, SyntaxError, tokenize.TokenError) as e:  # a damaged header
-        if isinstance(data, Path) and "EOF" in str(e):
+        now = _size_now(data) if size is not None else None
+        if now is not None and now != size:
             raise ImageReadError(
-                f"{name}: the file ended early; it was cut short, or changed while read ({e})"
+                f"{name}: the file changed while it was read (from {size} to {now} bytes); read it again once "
+                "it is complete"
             ) from None
         raise ImageReadError(f"{name}: not a readable numeric .npy array ({e})") from None
     values = _exact_plane(array, name, channels, dtype)
@@ -172,6 +176,13 @@ def _from_npy(data: bytes | Path, name: str, channels: str, dtype, max_pixels: i
     if bounds is None:
         return Decoded(values)
     return Decoded(values, np.array(array), bounds)
+
+
+def _size_now(path: Path) -> int | None:
+    try:
+        return path.stat().st_size
+    except OSError:
+        return -1  # gone: it changed too
 
 
 def _npy_file(path: str | os.PathLike) -> Path | None:
