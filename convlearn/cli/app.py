@@ -363,6 +363,12 @@ def main() -> None:
         code: int | str | None = 0
     except SystemExit as e:
         code = e.code
+    except BrokenPipeError:  # --help or --version into `| head`: quiet, as inside a command
+        _silence_stdout()
+        code = EXIT_RUNTIME
+    except ConvlearnError as e:  # --help or --version into a closed or full stdout
+        _print_error(str(e))
+        code = e.exit_code
     except KeyboardInterrupt:
         code, message = _stop_code(EXIT_INTERRUPTED, _STOP_SIGNALS["SIGINT"])
         _print_error(message or "")
