@@ -340,6 +340,8 @@ def _prepare_standard_streams() -> None:
     from convlearn.files.stdio import CheckedStream
 
     old = sys.stdout
+    if old is not None and old is not sys.__stdout__:
+        return  # the caller redirected stdout (an embedding program, a test): leave it to them
     encoding = getattr(old, "encoding", None) or "utf-8"
     sys.stdout = CheckedStream(1, "stdout", encoding, getattr(old, "errors", None) or "strict")
 

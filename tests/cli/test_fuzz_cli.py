@@ -300,6 +300,6 @@ def test_closed_and_full_streams(args, stdout, stdin):
     _check_result(args, code, err, before, _snapshot(), made="stream_out.png")
     made = WORK / "stream_out.png"
     if made.exists():  # written whole, or not at all (a file-size limit may stop it)
-        assert Image.open(made).size == (16, 16)
+        Image.open(made).load()  # a complete PNG
     if stdout == "reader-leaves" and args[1:2] != ["-"]:
         assert err == "", err  # | head: quiet

@@ -252,9 +252,10 @@ def test_a_stale_world_size_waits_only_as_long_as_allowed(tmp_path):
 @pytest.mark.parametrize("sig, code", [(signal.SIGTERM, 143), (signal.SIGINT, 130)])
 def test_a_stop_signal_ends_the_rendezvous_wait_at_once(tmp_path, sig, code):
     _png(tmp_path / "s.png")
-    run = start_cli(
-        "detect", "s.png", "-o", "o.png", "-q", "--device", "cpu", cwd=tmp_path, env=_torchrun_env(_free_port())
-    )
+    args = ("detect", "s.png", "-o", "o.png", "-q", "--device", "cpu")
+    # SIGINT as a terminal sends it: a job started in the background would ignore it.
+    restore = lambda: signal.signal(signal.SIGINT, signal.SIG_DFL)  # noqa: E731
+    run = start_cli(*args, cwd=tmp_path, env=_torchrun_env(_free_port()), preexec_fn=restore)
     time.sleep(6)  # torch imported, the wait begun (it would last 60 s)
     assert run.poll() is None
     t0 = time.monotonic()
