@@ -46,6 +46,7 @@ from convlearn.images.formats import (
     upright,
 )
 from convlearn.images.memory import check_memory
+from convlearn.images.planes import LUMA, exact_plane, one_plane
 
 __all__ = [
     "CHANNELS",
@@ -60,8 +61,6 @@ __all__ = [
     "require_file",
 ]
 
-#: ITU-R BT.601 luma weights, the ones Pillow's ``convert("L")`` uses.
-LUMA = (0.299, 0.587, 0.114)
 #: Guards Pillow's global size limit while an image is opened (see _open).
 _PILLOW_LIMIT_LOCK = threading.Lock()
 #: The first bytes of every ``.npy`` file.
@@ -100,55 +99,6 @@ def integer_range(dtype: np.dtype) -> tuple[int, int] | None:
     return int(info.min), int(info.max)
 
 
-#: Why an array of each non-numeric dtype kind is not an image.
-_NOT_VALUES = {
-    "c": "complex numbers; save their real part or magnitude (np.real(a), np.abs(a)) as float",
-    "M": "dates (datetime64), not pixel values",
-    "m": "durations (timedelta64), not pixel values",
-    "U": "text, not pixel values",
-    "S": "bytes, not pixel values",
-    "V": "structured records, not pixel values; save one numeric field",
-    "O": "Python objects; convlearn never unpickles objects",
-}
-
-
-def _exact_plane(array: np.ndarray, name: str, channels: str, dtype=np.float32) -> np.ndarray:
-    if array.dtype.kind not in "biuf":
-        why = _NOT_VALUES.get(array.dtype.kind, "not numeric")
-        raise ImageReadError(f"{name}: dtype {array.dtype} holds {why}")
-    if array.ndim == 3 and array.shape[-1] == 3 and channels == "luma":
-        array = array.astype(np.float64) @ np.array(LUMA)
-    if array.ndim not in (2, 3) or (array.ndim == 3 and array.shape[-1] != 3):
-        alpha = " (RGBA? drop the fourth plane: a[..., :3])" if array.ndim == 3 and array.shape[-1] == 4 else ""
-        raise ImageReadError(f"{name}: expected a 2-D array (H, W) or (H, W, 3), got shape {array.shape}{alpha}")
-    if array.ndim == 2 and channels == "each":
-        raise _one_plane(name)
-    _check_finite(array, name, dtype)
-    out = np.asarray(array, dtype=dtype, order="C")
-    return out if out is not array or out.flags.writeable else out.copy()  # Pillow's arrays are read-only
-
-
-def _check_finite(array: np.ndarray, name: str, dtype) -> None:
-    """Refuse NaN and inf, and finite values that ``dtype`` cannot hold, each by its own name."""
-    if array.dtype.kind != "f":
-        return
-    if not np.isfinite(array).all():
-        raise ImageReadError(f"{name}: contains NaN or inf; every value must be finite")
-    top = float(np.finfo(dtype).max)
-    if np.finfo(array.dtype).max > top and float(np.abs(array).max()) > top:
-        raise ImageReadError(
-            f"{name}: holds values up to {float(np.abs(array).max()):.3g} in magnitude, beyond the range of "
-            f"{np.dtype(dtype).name} (about {top:.3g}) that convlearn computes in. Scale the array down"
-        )
-
-
-def _one_plane(name: str) -> ImageReadError:
-    return ImageReadError(
-        f"{name}: a single-plane (grey) image, but R, G and B planes were asked for (--channels each or full "
-        "needs colour). Use --channels luma"
-    )
-
-
 def _from_npy(data: bytes | Path, name: str, channels: str, dtype, max_pixels: int | None) -> Decoded:
     """A ``.npy`` array from its bytes, or read from its file (its header checked first)."""
     size = None
@@ -171,7 +121,7 @@ def _from_npy(data: bytes | Path, name: str, channels: str, dtype, max_pixels: i
                 "it is complete"
             ) from None
         raise ImageReadError(f"{name}: not a readable numeric .npy array ({e})") from None
-    values = _exact_plane(array, name, channels, dtype)
+    values = exact_plane(array, name, channels, dtype)
     bounds = integer_range(array.dtype)
     if bounds is None:
         return Decoded(values)
@@ -207,7 +157,7 @@ def _from_levels(levels: np.ndarray, top: int, bounds, name: str, channels: str,
             return Decoded(np.ascontiguousarray(plane, dtype=dtype), levels, bounds)
         return Decoded((plane @ np.array(LUMA)).astype(dtype), levels, bounds)
     if channels == "each":
-        raise _one_plane(name)
+        raise one_plane(name)
     return Decoded(plane.astype(dtype), levels, bounds)
 
 
@@ -217,10 +167,10 @@ def _from_pillow(image: Image.Image, name: str, channels: str, dtype, keep_level
         # quotient rounded to float32 (float64 has more than 2 * 24 + 2 bits: no double rounding).
         return Decoded(np.divide(np.asarray(image), np.dtype(dtype).type(255), dtype=dtype))
     if image.mode == "F":  # 32-bit float (TIFF): exact
-        return Decoded(_exact_plane(np.asarray(image), name, channels, dtype))
+        return Decoded(exact_plane(np.asarray(image), name, channels, dtype))
     if image.mode == "1":  # bilevel: 0 or 1, not levels of an integer type
         if channels == "each":
-            raise _one_plane(name)
+            raise one_plane(name)
         return Decoded(np.asarray(image, dtype=np.float64).astype(dtype))
     levels, top, bounds = pillow_levels(image)
     return _from_levels(levels, top, bounds, name, channels, dtype, keep_levels)
