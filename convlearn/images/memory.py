@@ -16,6 +16,8 @@ from convlearn.errors import OutOfMemoryError
 
 __all__ = ["available_memory", "check_memory", "decoding_bytes"]
 
+#: Below this many bytes, decoding is not weighed against the free memory.
+_ALWAYS_FITS = 1 << 26
 #: Bytes per stored sample of Pillow's modes (8-bit unless named here).
 _SAMPLE_BYTES = {"I;16": 2, "I;16B": 2, "I;16L": 2, "I;16N": 2, "I": 4, "F": 4}
 #: Where Linux tells the memory free to this process: the machine, then its cgroup (v2, v1).
@@ -74,6 +76,8 @@ def check_memory(height: int, width: int, mode: str, name: str, dtype=np.float32
         OutOfMemoryError: with the estimate, what is free, and what to do (exit 1).
     """
     need = decoding_bytes(height, width, mode, dtype)
+    if need < _ALWAYS_FITS:
+        return  # not worth reading /proc for each of 50,000 small images
     free = available_memory()
     if free is None or need <= free:
         return

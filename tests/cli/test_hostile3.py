@@ -133,9 +133,8 @@ def _closed(fd: int):
     [
         (["kernels", "box:3"], 1, "stdout: it is closed"),
         (["detect", "s.png", "-o", "o.png", "-q"], 0, None),
-        (["detect", "s.png", "--json", "-q"], 1, "stdout: it is closed"),
     ],
-    ids=["text", "quiet-with-output", "json"],
+    ids=["text", "quiet-with-output"],
 )
 def test_a_closed_stdout_is_an_error_only_for_what_goes_there(tmp_path, args, code, words):
     _png(tmp_path / "s.png")
