@@ -6,6 +6,7 @@
 #   bash benchmarks/gpu_check.sh            # results in $OUT, or benchmarks/gpu_out
 #   PYTHON=/path/to/python bash benchmarks/gpu_check.sh
 #   STEPS="tests results" bash benchmarks/gpu_check.sh   # a subset
+#   RESULTS_ARGS="--skip crossover" bash benchmarks/gpu_check.sh   # without the crossover sweep
 #
 # Needs a Python with a CUDA build of torch, numpy, pytest, typer, rich, Pillow and SciPy
 # (OpenCV optional). convlearn itself is used from this checkout. The step limits add up to
@@ -39,11 +40,11 @@ step() {  # step NAME SECONDS COMMAND...: run with a time limit, keep its output
 # 1. Every test marked cuda (the fused kernel's first compile is part of this time).
 step tests 140 "$PYTHON" -m pytest -q -m cuda -p no:cacheprovider tests
 # 2. The figures and the crossover sweep, as JSON.
-step results 190 "$PYTHON" benchmarks/gpu_results.py --device cuda --json "$OUT/gpu_results.json"
+step results 190 "$PYTHON" benchmarks/gpu_results.py --device cuda --json "$OUT/gpu_results.json" ${RESULTS_ARGS:-}
 [ -f "$OUT/gpu_results.json" ] && cp "$OUT/gpu_results.json" benchmarks/gpu_results.json
 # 3. The corr2d benchmark on CUDA, every strategy, ratio to copy speed.
-step bench 45 "$PYTHON" benchmarks/bench_corr2d.py --device cuda --sizes 8192 --kernels 3x3,5x5,31x31 \
-    --repeats 5 --strategies --no-scipy --no-cv2 --loop-max 0 --markdown --json "$OUT/bench_cuda.json"
+step bench 45 "$PYTHON" benchmarks/bench_corr2d.py --device cuda --sizes 8192 --kernels 3x3,31x31 \
+    --repeats 3 --strategies --no-scipy --no-cv2 --loop-max 0 --markdown --json "$OUT/bench_cuda.json"
 # 4. One torchrun rank on NCCL: detect a folder on the GPU.
 mkdir -p "$OUT/tr_in"
 "$PYTHON" -m convlearn synth "$OUT/tr_in/a.png" -p shapes --height 512 --width 512 >/dev/null

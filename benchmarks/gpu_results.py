@@ -173,7 +173,9 @@ def main() -> None:
     ap.add_argument("--json", default="benchmarks/gpu_results.json")
     ap.add_argument("--repeats", type=int, default=20)
     ap.add_argument("--small", action="store_true", help="small sizes, to check the script on a CPU")
-    ap.add_argument("--skip", default="", help="comma-separated parts to skip: corr,crossover,canny,lstsq,restore")
+    ap.add_argument(
+        "--skip", default="", help="comma-separated parts to skip: corr,small,crossover,canny,lstsq,restore"
+    )
     a = ap.parse_args()
     from convlearn.runtime import resolve_device
 
@@ -201,6 +203,19 @@ def main() -> None:
             corr_detail=c,
         )
         print(json.dumps(c, indent=1), flush=True)
+        save()
+    if "small" not in skip:  # the Triton tile engine's range: auto against cuDNN and a copy
+        n = 2048 if not a.small else 128
+        X = torch.rand(n, n, generator=torch.Generator().manual_seed(6)).to(device)
+        K = torch.randn(3, 3, generator=torch.Generator().manual_seed(7)).to(device)
+        Y = torch.empty_like(X)
+        sm = {"size": n, "copy_ms": round(timer(device, lambda: Y.copy_(X), a.repeats), 4)}
+        sm.update(engines_at(device, X, K, a.repeats, ["auto", "conv2d"]))
+        from convlearn.corr import choose_strategy
+
+        sm["auto_choice"] = choose_strategy(X, K)
+        results["corr3x3_2048"] = sm
+        print("small", sm, flush=True)
         save()
     if "canny" not in skip:
         results["canny_ms_12mp"] = (cr := measure_canny(device, *canny_hw, a.repeats))["ms"]

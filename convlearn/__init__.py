@@ -42,6 +42,8 @@ _EXPORTS = {
     "apply_kernel": "convlearn.detect",
     "detect_image": "convlearn.detect",
     "run_detect": "convlearn.detect",
+    "restore_planes": "convlearn.restore",
+    "run_restore": "convlearn.restore",
     "canny": "convlearn.edges",
     "gradient_magnitude": "convlearn.edges",
     "otsu_threshold": "convlearn.edges",

@@ -5,6 +5,10 @@
 - ``convlearn --help`` and ``convlearn CMD --help`` import no module that imports torch.
 - Data flows one way: no module outside convlearn/cli imports convlearn.cli.
 - Rooms stay livable: no module over 400 lines, and no import cycle between packages.
+- The floors drawn in docs/architecture.md hold every package, and every import goes down a floor.
+- Every settings module (``*/config.py``) is named in the doc and imports no torch when imported alone; the
+  packages the doc calls torch-free import none; convlearn/files imports nothing from convlearn.images.
+- Every path, module and name the doc writes in backticks exists.
 
 Imports are read from the syntax tree, function-level (lazy) imports included, so a cycle hidden
 inside a function counts as one.
@@ -238,3 +242,6 @@ def test_no_import_cycle_between_packages():
     assert {"convlearn.cli", "convlearn.corr", "convlearn.learn"} <= set(graph)
     cycle = find_cycle(graph)
     assert cycle is None, " -> ".join(cycle or [])
+
+
+# (5) docs/architecture.md: its floors, its torch-free modules, its names.

@@ -128,6 +128,13 @@ class FftPlan:
                 self._spectrum = torch.fft.rfft2(self.K, s=(self.T, self.Wf)).conj()
             return self._spectrum
 
+    def whole(self, x: torch.Tensor) -> torch.Tensor:
+        """The valid correlation of planes :math:`(N, H, W)` in one strip, as a view of the inverse transform."""
+        r, Wo = x.shape[-2] - self.h + 1, x.shape[-1] - self.w + 1
+        spec = torch.fft.rfft2(x, s=(self.T, self.Wf))  # (N, T, Wf // 2 + 1)
+        spec.mul_(self.spectrum)
+        return torch.fft.irfft2(spec, s=(self.T, self.Wf))[..., :r, :Wo]  # (N, r, Wo)
+
     def __call__(self, strip: torch.Tensor, out: torch.Tensor) -> None:
         r, Wo = out.shape[-2:]
         s = (self.T, self.Wf)

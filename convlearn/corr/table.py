@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 import torch
 
-from convlearn.corr import conv2d, direct, fused, separable
+from convlearn.corr import conv2d, direct, fused, separable, tiles2d
 from convlearn.corr.fft import FftPlan, fast_size, fft_corr2d_differentiable, fft_rows
 from convlearn.corr.tiling import Tiling, run_tiled, tiling_for
 
@@ -24,13 +24,18 @@ __all__ = ["ENGINES", "FFT_COST_TAPS", "FUSED_MIN_OUTPUTS", "Engine"]
 #: What the FFT costs per output pixel, in shift-add taps. CPU: 2-core sandbox,
 #: float32, 512² and 2048²: a 7x7 direct sum (49 taps) took about as long as the
 #: FFT, 9x9 (81) took longer, and separable passes over a 31x31 Gaussian (62)
-#: about as long; so 64 (OpenCV switches to its DFT at 11x11). CUDA: OpenCV's
-#: 11x11, not yet measured on a GPU (benchmarks/gpu_check.sh measures it).
-FFT_COST_TAPS = {"cpu": 64, "cuda": 121}
-#: On CUDA, auto compiles the fused shift-add only for outputs at least this
-#: large (pixels); smaller ones go to cuDNN, whose speed there should make the
-#: compile (seconds) not worth it. A guess, not yet measured on a GPU.
-FUSED_MIN_OUTPUTS = 1 << 20
+#: about as long; so 64 (OpenCV switches to its DFT at 11x11). CUDA: an H200
+#: (benchmarks/gpu_run1_h200.json, crossover): at 2048² and 8192² the direct sum
+#: beat the FFT up to 7x7 (8192²: 1.24 ms against 2.35) and lost from 9x9 on
+#: (2.52 against 2.36; 2048²: 0.23 against 0.22); so 80, between 49 and 81 taps.
+FFT_COST_TAPS = {"cpu": 64, "cuda": 80}
+#: On CUDA, a float32 direct sum with at least this many output pixels runs as the
+#: shift-add compiled by ``torch.compile``; smaller ones as the Triton tile kernel
+#: (:mod:`convlearn.corr.tiles2d`), which skips the compiled function's guards.
+#: H200, 3x3: 2048² tiles 0.058 ms against 0.34 through the compiled path; 8192²
+#: tiles 0.43 ms against 0.29 compiled (benchmarks/gpu_variants_h200.jsonl); so
+#: 2^24 outputs (4096²), between the two measured sizes.
+FUSED_MIN_OUTPUTS = 1 << 24
 #: The dtypes the FFT computes in (and the only ones auto offers the separable passes).
 FLOAT_DTYPES = (torch.float32, torch.float64)
 
@@ -72,21 +77,29 @@ def _taps(Xb: torch.Tensor, K: torch.Tensor) -> int:
 # direct: the cache-blocked shift-add; on CUDA the fused, compiled one.
 
 
-def _fused_worth_it(Xb: torch.Tensor, K: torch.Tensor) -> bool:
-    """On CUDA: the output is large enough to pay for compiling, and compiling works."""
+def _cuda_direct(Xb: torch.Tensor, K: torch.Tensor) -> str | None:
+    """How a direct sum runs on CUDA: ``fused`` (compiled), ``tiles`` (Triton), or None (cuDNN's conv2d)."""
     N, H, W = Xb.shape
     h, w = K.shape
-    return N * (H - h + 1) * (W - w + 1) >= FUSED_MIN_OUTPUTS and fused.compile_enabled(Xb.device, h * w)
+    large = N * (H - h + 1) * (W - w + 1) >= FUSED_MIN_OUTPUTS
+    if large and fused.compile_enabled(Xb.device, h * w):
+        return "fused"
+    if Xb.dtype == torch.float32 and h * w <= fused.FUSED_MAX_TAPS and tiles2d.available():
+        return "tiles"
+    return None
 
 
 def _direct_cost(Xb: torch.Tensor, K: torch.Tensor) -> int | None:
-    if Xb.device.type == "cuda" and not _fused_worth_it(Xb, K):
+    if Xb.device.type == "cuda" and _cuda_direct(Xb, K) is None:
         return None  # cuDNN's conv2d computes the same sum there
     return _taps(Xb, K)
 
 
 def _run_direct(Xb: torch.Tensor, K: torch.Tensor, tiling: Tiling) -> torch.Tensor:
     h, w = K.shape
+    how = _cuda_direct(Xb, K) if Xb.device.type == "cuda" else None
+    if how == "tiles":
+        return tiles2d.corr2d_tiles(Xb, K) if _whole(Xb, K, tiling) else run_tiled(Xb, (h, w), tiling, tiles2d.tile(K))
     if fused.compile_enabled(Xb.device, h * w):
         if _whole(Xb, K, tiling):
             return fused.fused_shift_add((h, w))(Xb, K)
@@ -130,6 +143,8 @@ def _fft_tiling(Xb: torch.Tensor, K: torch.Tensor) -> Tiling:
 def _run_fft(Xb: torch.Tensor, K: torch.Tensor, tiling: Tiling) -> torch.Tensor:
     h, w = K.shape
     plan = FftPlan(K, tiling.rows, min(Xb.shape[-1], tiling.cols + w - 1))
+    if Xb.device.type != "cpu" and _whole(Xb, K, tiling):
+        return plan.whole(Xb)  # one transform, no copy into an output (H200 8192², 31x31: 2.14 ms against 2.44)
     return run_tiled(Xb, (h, w), tiling, plan)
 
 
@@ -145,7 +160,7 @@ def _run_conv2d(Xb: torch.Tensor, K: torch.Tensor, tiling: Tiling) -> torch.Tens
 #: Every engine, in the order auto breaks ties of cost: the exact sums first.
 ENGINES = {
     "direct": Engine("direct", _direct_cost, _plain_tiling, _run_direct, direct.shift_add),
-    # On CUDA, auto runs a direct sum on cuDNN unless the fused shift-add is worth compiling.
+    # On CUDA, auto runs a direct sum on cuDNN only where neither Triton nor the compiler can.
     "conv2d": Engine("conv2d", _taps, _plain_tiling, _run_conv2d, conv2d.correlate, devices=("cuda",)),
     "fft": Engine("fft", _fft_cost, _fft_tiling, _run_fft, fft_corr2d_differentiable, dtypes=FLOAT_DTYPES, exact=False),
     # The passes can turn inf into NaN, so an image holding them goes to an exact engine.

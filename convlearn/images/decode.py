@@ -79,11 +79,14 @@ class Decoded:
             bilevel data, which were not rounded to an integer type.
         bounds: the smallest and largest level the stored type holds, e.g.
             ``(0, 255)``; None when ``levels`` is None.
+        quantization: a JPEG's quantisation tables (Pillow's ``Image.quantization``,
+            table number -> 64 steps); None for other formats.
     """
 
     values: np.ndarray
     levels: np.ndarray | None = None
     bounds: tuple[int, int] | None = None
+    quantization: dict[int, list[int]] | None = None
 
 
 def integer_range(dtype: np.dtype) -> tuple[int, int] | None:
@@ -216,9 +219,12 @@ def _decode(
                 image.load()
                 decoded = _from_pillow(image, name, channels, dtype, keep_levels)
             turn = orientation(image) if orient else 1
+            tables = _tables(image)
         if turn != 1:
             levels = None if decoded.levels is None else upright(decoded.levels, turn)
             decoded = Decoded(upright(decoded.values, turn), levels, decoded.bounds)
+        if tables is not None:
+            decoded = Decoded(decoded.values, decoded.levels, decoded.bounds, tables)
     except ImageReadError:
         raise
     except (Image.DecompressionBombError, Image.DecompressionBombWarning):
@@ -233,6 +239,12 @@ def _decode(
         raise ImageReadError(f"{name}: the image is damaged or truncated ({e})") from None
     _check_size(decoded.values, name, max_pixels)
     return decoded
+
+
+def _tables(image: Image.Image) -> dict[int, list[int]] | None:
+    """A JPEG's quantisation tables, read once as it is decoded; None for other formats."""
+    tables = getattr(image, "quantization", None) if image.format == "JPEG" else None
+    return {int(k): [int(q) for q in v] for k, v in tables.items()} if tables else None
 
 
 def _check_size(array: np.ndarray, name: str, max_pixels: int | None) -> None:
@@ -289,11 +301,13 @@ def decode_with_levels(
     max_pixels: int | None = DEFAULT_MAX_PIXELS,
     dtype: type = np.float32,
     exif_orientation: bool = True,
+    keep_levels: bool = True,
 ) -> Decoded:
-    """:func:`decode_image`, keeping the stored integer levels and their type's range.
+    """:func:`decode_image`, keeping the stored integer levels and their type's range, and a JPEG's tables.
 
     Args:
         data, name, channels, max_pixels, dtype, exif_orientation: as for :func:`decode_image`.
+        keep_levels: False keeps only the values and a JPEG's quantisation tables (``restore``'s noise).
 
     Returns:
         The :class:`Decoded` image: ``values`` as :func:`decode_image` returns
@@ -306,7 +320,7 @@ def decode_with_levels(
     >>> decoded = decode_with_levels(buffer.getvalue()); decoded.levels.tolist(), decoded.bounds
     ([[0, 7, 255]], (0, 255))
     """
-    return _decode(data, name, channels, max_pixels, dtype, keep_levels=True, orient=exif_orientation)
+    return _decode(data, name, channels, max_pixels, dtype, keep_levels=keep_levels, orient=exif_orientation)
 
 
 def require_file(path: str | os.PathLike) -> Path:
@@ -357,6 +371,7 @@ def read_with_levels(
     max_pixels: int | None = DEFAULT_MAX_PIXELS,
     dtype: type = np.float32,
     exif_orientation: bool = True,
+    keep_levels: bool = True,
 ) -> Decoded:
     """Read an image file once, for its values and its stored levels; see :func:`decode_with_levels`.
 
@@ -366,8 +381,7 @@ def read_with_levels(
     """
     npy = _npy_file(path)
     if npy is not None:
-        return _decode(npy, str(npy), channels, max_pixels, dtype, keep_levels=True)
+        return _decode(npy, str(npy), channels, max_pixels, dtype, keep_levels=keep_levels)
     data, name = _read_bytes(path, max_pixels)
-    return decode_with_levels(
-        data, name, channels=channels, max_pixels=max_pixels, dtype=dtype, exif_orientation=exif_orientation
-    )
+    options = {"channels": channels, "max_pixels": max_pixels, "dtype": dtype, "exif_orientation": exif_orientation}
+    return decode_with_levels(data, name, **options, keep_levels=keep_levels)

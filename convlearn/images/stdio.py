@@ -14,11 +14,18 @@ import numpy as np
 
 from convlearn.errors import ImageReadError, invalid_choice
 from convlearn.files.stdio import STDIO, write_encoded
-from convlearn.images.decode import DEFAULT_MAX_PIXELS, decode_image, read_image
+from convlearn.images.decode import (
+    DEFAULT_MAX_PIXELS,
+    Decoded,
+    decode_image,
+    decode_with_levels,
+    read_image,
+    read_with_levels,
+)
 from convlearn.images.encode import OUTPUT_FORMATS, PNG_COMPRESSION, encode_image
 from convlearn.images.formats import read_capped, read_limit
 
-__all__ = ["encode_output", "read_input", "write_output"]
+__all__ = ["encode_output", "read_decoded", "read_input", "write_output"]
 
 
 def read_input(
@@ -45,6 +52,25 @@ def read_input(
         why = "it is closed; pipe an image into it or name a file" if e.errno == errno.EBADF else e.strerror or e
         raise ImageReadError(f"stdin cannot be read: {why}") from None
     return decode_image(data, "<stdin>", **options)
+
+
+def read_decoded(
+    source: str | os.PathLike,
+    *,
+    channels: str = "luma",
+    max_pixels: int | None = DEFAULT_MAX_PIXELS,
+    exif_orientation: bool = True,
+) -> Decoded:
+    """:func:`read_input` as a :class:`~convlearn.images.decode.Decoded`: the values and a JPEG's tables, no levels."""
+    options = {"channels": channels, "max_pixels": max_pixels, "exif_orientation": exif_orientation}
+    if str(source) != STDIO:
+        return read_with_levels(source, **options, keep_levels=False)
+    stream = getattr(sys.stdin, "buffer", sys.stdin)
+    try:
+        data = read_capped(stream, read_limit(max_pixels), "<stdin>")
+    except OSError as e:
+        raise ImageReadError(f"stdin cannot be read: {e.strerror or e}") from None
+    return decode_with_levels(data, "<stdin>", **options, keep_levels=False)
 
 
 def write_output(

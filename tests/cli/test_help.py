@@ -8,12 +8,16 @@ import typing
 import pytest
 
 from convlearn.cli import options
+from convlearn.cli import restore as restore_cli
 from convlearn.corr import BORDERS, MODES
 from convlearn.images import CHANNELS, OUTPUT_FORMATS, SCALES
 from convlearn.kernels.export import TOOLS
+from convlearn.restore.config import BORDERS as RESTORE_BORDERS
+from convlearn.restore.config import METHODS
+from convlearn.restore.config import MODES as RESTORE_MODES
 from convlearn.synth import PATTERNS
 
-COMMANDS = ["detect", "export", "kernels", "learn", "synth"]
+COMMANDS = ["detect", "export", "kernels", "learn", "restore", "synth"]
 
 
 def _help(command: str) -> str:
@@ -35,6 +39,9 @@ def _help(command: str) -> str:
         (options.Format, OUTPUT_FORMATS),
         (options.Tool, TOOLS),
         (options.Pattern, PATTERNS),
+        (restore_cli.Method, METHODS),
+        (restore_cli.RestoreMode, RESTORE_MODES),
+        (restore_cli.RestoreBorder, RESTORE_BORDERS),
     ],
 )
 def test_the_choices_are_the_librarys(literal, library):

@@ -13,7 +13,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from convlearn.corr import STRATEGIES, choose_strategy, corr2d, filter2d, fused
+from convlearn.corr import STRATEGIES, choose_strategy, corr2d, filter2d, fused, tiles2d
 from convlearn.corr.fft import FftPlan, fast_size, fft_error_bound
 
 DEVICE = torch.device(os.environ.get("CONVLEARN_CUDA_TESTS_ON", "cuda"))
@@ -91,10 +91,39 @@ def test_tf32_stays_off_even_when_the_user_turned_it_on():
 @only_on_cuda
 def test_auto_on_cuda():
     big = data(1100, 1000)
-    expected_small = "direct" if fused.compile_enabled(big.device) else "conv2d"
-    assert choose_strategy(big, kernel(3, 3)) == expected_small
-    assert choose_strategy(data(64, 64), kernel(3, 3)) == "conv2d"
+    small_direct = "direct" if tiles2d.available() or fused.compile_enabled(big.device) else "conv2d"
+    assert choose_strategy(big, kernel(3, 3)) == small_direct
+    assert choose_strategy(data(64, 64), kernel(3, 3)) == ("direct" if tiles2d.available() else "conv2d")
+    assert choose_strategy(data(64, 64).double(), kernel(3, 3).double()) == "conv2d"  # the tiles add in float32
+    assert choose_strategy(big, kernel(7, 7)) == small_direct  # 49 taps: under the FFT's 80
+    assert choose_strategy(big, kernel(9, 9)) == "fft"
     assert choose_strategy(big, kernel(31, 31)) == "fft"
+
+
+@only_on_cuda
+@pytest.mark.parametrize("shape", [(1, 1), (1, 7), (3, 3), (5, 4), (11, 11)])
+@pytest.mark.parametrize("size", [(1, 5, 11), (3, 37, 300), (2, 513, 129)])
+def test_triton_tiles_match_float64(shape, size):
+    if not tiles2d.available():
+        pytest.skip("Triton not available here")
+    X, K = data(*size), kernel(*shape)
+    Y = tiles2d.corr2d_tiles(X, K)
+    assert Y.shape == (size[0], size[1] - shape[0] + 1, size[2] - shape[1] + 1)
+    check(Y, X, K, "direct")
+
+
+@only_on_cuda
+def test_fused_kernel_survives_many_kernel_shapes():
+    """dynamo keeps 8 compiles per code object: each kernel shape has its own, so a 9th shape still compiles."""
+    if not fused.compile_enabled(DEVICE):
+        pytest.skip("torch.compile/Triton not available here")
+    X = data(1, 300, 280)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        for k in range(1, 11):
+            K = kernel(k, 2)
+            check(fused.fused_shift_add((k, 2))(X, K), X, K, "direct")
+    assert not fused._compile_state["broken"]
 
 
 @only_on_cuda
@@ -136,9 +165,14 @@ def test_out_of_memory_retries_on_cuda(monkeypatch):
             raise torch.OutOfMemoryError("CUDA out of memory (simulated)")
         return real_call(self, strip, out)
 
+    def flaky_whole(self, x):
+        rows.append(x.shape[-2] - self.h + 1)
+        raise torch.OutOfMemoryError("CUDA out of memory (simulated)")
+
     monkeypatch.setattr(FftPlan, "__call__", flaky)
+    monkeypatch.setattr(FftPlan, "whole", flaky_whole)
     Y = corr2d(X, K, strategy="fft")
-    assert rows[0] > 64 and max(rows[-3:]) <= 64  # the whole image first, then smaller strips
+    assert rows[0] > 64 and max(rows[-3:]) <= 64  # the whole image first (in one transform on a GPU), then strips
     check(Y, X, K, "fft")
 
 
