@@ -5,6 +5,7 @@ Nothing here imports torch: ``convlearn --help`` and ``--version`` stay fast.
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import gc
 import os
@@ -249,6 +250,20 @@ class BoundaryGroup(TyperGroup):
             raise fail(message, code) from None
         finally:
             _leave_process_group()
+            _report_stale_parts()
+
+
+def _report_stale_parts() -> None:
+    """Say which temporary files of an earlier, killed run were removed (when a command wrote any file)."""
+    publish = sys.modules.get("convlearn.files.publish")
+    line = None if publish is None else publish.take_stale_report()
+    if line is not None:
+        from rich.markup import escape
+
+        from convlearn.cli.render import stderr
+
+        with contextlib.suppress(OSError):
+            stderr.print(f"[dim]Note: {escape(line)}[/]", highlight=False)
 
 
 def _leave_process_group() -> None:
@@ -288,6 +303,49 @@ def main_options(
     ctx.meta[_DEBUG] = debug or _env_debug()
 
 
+#: Below this many columns, COLUMNS (or LINES) is taken as unknown: Rich would wrap every message away.
+_MIN_COLUMNS, _MIN_LINES = 20, 2
+
+
+def _drop_unusable_terminal_size() -> None:
+    """``COLUMNS=0`` (or 5) makes Rich print nothing at all; such a size is treated as not given."""
+    for name, least in (("COLUMNS", _MIN_COLUMNS), ("LINES", _MIN_LINES)):
+        value = os.environ.get(name)
+        if value is not None and not (value.strip().isdigit() and int(value) >= least):
+            del os.environ[name]
+
+
+def _prepare_standard_streams() -> None:
+    """Hold a closed stdin, stdout or stderr (``<&-``, ``>&-``) with /dev/null, and check every stdout write.
+
+    A closed descriptor would be given to the next file opened, so that printed text
+    went into an output file. /dev/null opened the wrong way round keeps the slot:
+    reading stdin or writing stdout then fails with a message, not silently.
+    stdout becomes a :class:`~convlearn.files.stdio.CheckedStream`: a short or failed
+    write (a full disk, ``ulimit -f``) is an error, exit 1.
+    """
+    for fd, flags in ((0, os.O_WRONLY), (1, os.O_RDONLY), (2, os.O_WRONLY)):
+        try:
+            os.fstat(fd)
+        except OSError:
+            with contextlib.suppress(OSError):
+                spare = os.open(os.devnull, flags)
+                if spare != fd:
+                    os.dup2(spare, fd)
+                    os.close(spare)
+    if sys.stdin is None:
+        sys.stdin = open(0, closefd=False)
+    if sys.stderr is None:
+        sys.stderr = open(2, "w", closefd=False)
+    from convlearn.files.stdio import CheckedStream
+
+    old = sys.stdout
+    if old is not None and old is not sys.__stdout__:
+        return  # the caller redirected stdout (an embedding program, a test): leave it to them
+    encoding = getattr(old, "encoding", None) or "utf-8"
+    sys.stdout = CheckedStream(1, "stdout", encoding, getattr(old, "errors", None) or "strict")
+
+
 def main() -> None:
     """Console-script entry point.
 
@@ -296,6 +354,8 @@ def main() -> None:
     closed under us.
     """
     install_signal_handlers()
+    _drop_unusable_terminal_size()
+    _prepare_standard_streams()
     # The commands' imports (torch's above all) make about a million objects that live as
     # long as the process: collecting every 700 allocations while they load cost 0.3 s of
     # CPU on the 2-core sandbox and freed nothing. Cycles are still collected, less often.
@@ -305,6 +365,12 @@ def main() -> None:
         code: int | str | None = 0
     except SystemExit as e:
         code = e.code
+    except BrokenPipeError:  # --help or --version into `| head`: quiet, as inside a command
+        _silence_stdout()
+        code = EXIT_RUNTIME
+    except ConvlearnError as e:  # --help or --version into a closed or full stdout
+        _print_error(str(e))
+        code = e.exit_code
     except KeyboardInterrupt:
         code, message = _stop_code(EXIT_INTERRUPTED, _STOP_SIGNALS["SIGINT"])
         _print_error(message or "")
@@ -315,6 +381,10 @@ def main() -> None:
     try:
         sys.stdout.flush()
     except (BrokenPipeError, ValueError):
+        _silence_stdout()
+        code = code or EXIT_RUNTIME
+    except OSError as e:  # the checked stdout raised it: say so once
+        _print_error(str(e))
         _silence_stdout()
         code = code or EXIT_RUNTIME
     sys.exit(code)

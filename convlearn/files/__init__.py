@@ -3,6 +3,7 @@
 - :mod:`~convlearn.files.atomic`: atomic, no-clobber writes (images, kernel files, plots) and output checks;
 - :mod:`~convlearn.files.inputs`: files, directories and globs to :class:`~convlearn.files.inputs.Source` items;
 - :mod:`~convlearn.files.outputs`: every input's output named and checked before the first is written;
+- :mod:`~convlearn.files.publish`: temporary names, publication that never replaces a file, stale ``.part`` files;
 - :mod:`~convlearn.files.npy`: the header of a ``.npy`` file (images and kernel files), read without its array;
 - :mod:`~convlearn.files.stdio`: ``-`` as stdin for an input and stdout for an output (bytes);
 - :mod:`~convlearn.files.suffixes`: which names are images, and the formats of outputs named without a suffix.
@@ -26,6 +27,7 @@ _EXPORTS = {
     "make_output_dir": "atomic",
     "write_bytes": "atomic",
     "write_text": "atomic",
+    "FreshName": "publish",
     "NpyHeader": "npy",
     "read_npy_header": "npy",
     "INPUT_SUFFIXES": "inputs",

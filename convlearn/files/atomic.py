@@ -3,7 +3,13 @@
 A crash, a full disk or Ctrl-C in the middle of a write leaves either the old
 file or the complete new one, never half of either: ``os.replace`` within one
 directory is atomic on POSIX and Windows. The temporary file is hidden
-(``.NAME.XXXXXX.part``) and removed on every failure.
+(``.NAME.convlearn-PID-HEX.part``, within 255 bytes) and removed on every failure;
+one left by a killed run is removed by the next run that writes into its folder
+(:mod:`~convlearn.files.publish`). A name convlearn made up (:class:`FreshName`)
+is published only where nothing is, at that moment: it never replaces a file.
+
+An output that is a symbolic link is written through the link: the file it points
+to is replaced, the link stays. The checks before the run follow the link too.
 
 What is never replaced: a read-only file (no owner write bit), and anything
 that is not a regular file. A FIFO or a character device (``/dev/null``, a
@@ -17,16 +23,17 @@ from __future__ import annotations
 import contextlib
 import errno
 import os
-import secrets
 import stat
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import IO
 
 from convlearn.errors import InputError, OutputError
+from convlearn.files.publish import NAME_MAX, FreshName, publish_new, remove_stale, temporary_name
 
 __all__ = [
     "atomic_write",
+    "check_name_length",
     "check_not_input",
     "check_output",
     "check_output_dir",
@@ -96,7 +103,7 @@ def _sync_directory(directory: Path) -> None:
 
 
 @contextlib.contextmanager
-def atomic_write(path: str | os.PathLike, mode: str = "wb") -> Iterator[IO]:
+def atomic_write(path: str | os.PathLike, mode: str = "wb", *, exclusive: bool | None = None) -> Iterator[IO]:
     """Open a temporary file beside ``path``; on success move it into place.
 
     On any exception (including KeyboardInterrupt) the temporary file is
@@ -106,6 +113,7 @@ def atomic_write(path: str | os.PathLike, mode: str = "wb") -> Iterator[IO]:
     Args:
         path: the file to write. Its directory must exist.
         mode: ``"wb"`` or ``"w"`` (text, UTF-8).
+        exclusive: never replace an existing file (the default for a :class:`FreshName`).
 
     Raises:
         OutputError: the directory is missing or not writable, the target is a
@@ -117,7 +125,9 @@ def atomic_write(path: str | os.PathLike, mode: str = "wb") -> Iterator[IO]:
     >>> open(p).read()
     'hello'
     """
-    target = Path(path)
+    exclusive = isinstance(path, FreshName) if exclusive is None else exclusive
+    check_name_length(Path(path))
+    target = _through_link(Path(path))
     if _kind(target) == "stream":
         with _stream(target, mode) as handle:
             yield handle
@@ -126,7 +136,8 @@ def atomic_write(path: str | os.PathLike, mode: str = "wb") -> Iterator[IO]:
     existed = target.exists()
     # The temporary name is chosen before the file is created, so that a Ctrl-C at any
     # point after the creation finds it in the handler below and removes it.
-    tmp = directory / f".{target.name}.{secrets.token_hex(8)}.part"
+    remove_stale(directory)
+    tmp = temporary_name(target)
     created = False
     try:
         fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0), 0o600)
@@ -142,7 +153,10 @@ def atomic_write(path: str | os.PathLike, mode: str = "wb") -> Iterator[IO]:
             os.fsync(handle.fileno())
         # The temporary file is 0600; give the result the mode a plain open() would.
         os.chmod(tmp, _existing_mode(target))
-        os.replace(tmp, target)
+        if exclusive:
+            publish_new(tmp, target)
+        else:
+            os.replace(tmp, target)
     except BaseException as e:
         if created or not isinstance(e, OSError):  # a signal may land between os.open and `created = True`
             with contextlib.suppress(OSError):
@@ -151,6 +165,20 @@ def atomic_write(path: str | os.PathLike, mode: str = "wb") -> Iterator[IO]:
             raise _cannot_write(target, _reason(e), existed) from None
         raise
     _sync_directory(directory)
+
+
+def _through_link(target: Path) -> Path:
+    """The file a symbolic link points to (the link itself stays); any other path as it is."""
+    return Path(os.path.realpath(target)) if target.is_symlink() else target
+
+
+def check_name_length(target: Path) -> None:
+    """Refuse a file name longer than the file system allows, before any work."""
+    if len(os.fsencode(target.name)) > NAME_MAX:
+        raise InputError(
+            f"Cannot write {str(target)[:60]!r}...: its file name is {len(os.fsencode(target.name))} bytes long, "
+            f"more than the {NAME_MAX} a file system allows. Choose a shorter --output"
+        )
 
 
 def _check_target(target: Path) -> Path:
@@ -218,9 +246,10 @@ def check_output(path: str | os.PathLike, *, overwrite: bool = True, directory_m
 
     >>> check_output("-")  # stdout: fine
     """
-    target = Path(path)
-    if str(target) == "-":
+    if str(path) == "-":
         return
+    check_name_length(Path(path))
+    target = _through_link(Path(path))
     kind = _kind(target)
     if kind == "directory":
         raise InputError(f"Cannot write {str(target)!r}: it is a directory. Give a file name")
@@ -257,6 +286,7 @@ def check_outputs(
     for what, path in outputs:
         if path is None or str(path) == "-":
             continue
+        check_name_length(Path(path))
         key = os.path.realpath(path)
         if key in seen:
             raise InputError(f"{seen[key]} and {what} both name {str(path)!r}; give them different paths")
@@ -265,14 +295,14 @@ def check_outputs(
         check_output(path, overwrite=overwrite)
 
 
-def write_bytes(path: str | os.PathLike, data: bytes) -> None:
-    """Atomically write ``data`` to ``path`` (see :func:`atomic_write`).
+def write_bytes(path: str | os.PathLike, data: bytes, *, exclusive: bool | None = None) -> None:
+    """Atomically write ``data`` to ``path`` (see :func:`atomic_write`; ``exclusive``: never replace a file).
 
     >>> import tempfile, os; p = os.path.join(tempfile.mkdtemp(), "a.bin")
     >>> write_bytes(p, b"abc"); open(p, "rb").read()
     b'abc'
     """
-    with atomic_write(path, "wb") as handle:
+    with atomic_write(path, "wb", exclusive=exclusive) as handle:
         handle.write(data)
 
 

@@ -11,8 +11,9 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from convlearn.errors import InputError, invalid_choice
-from convlearn.files.atomic import check_not_input, check_output, check_output_dir, make_output_dir
+from convlearn.files.atomic import check_name_length, check_not_input, check_output, check_output_dir, make_output_dir
 from convlearn.files.inputs import Source
+from convlearn.files.publish import FreshName
 from convlearn.files.stdio import STDIO
 from convlearn.files.suffixes import IMAGE_SUFFIXES, OUTPUT_FORMATS
 
@@ -72,6 +73,8 @@ def plan_outputs(
             check_output(t, overwrite=overwrite or output is not None, directory_made=bool(directory))
     if create:
         make_output_dirs(targets)
+    if output is None and not overwrite:  # names made up here: published only where nothing is
+        return [None if t is None else FreshName(t) for t in targets]
     return targets
 
 
@@ -100,6 +103,7 @@ def _named_targets(
 ) -> tuple[list[str], bool]:
     """The targets under an ``--output`` given by name, and whether it names a directory (see :func:`plan_outputs`)."""
     n, directory, out = len(sources), as_directory, Path(output)
+    check_name_length(out)
     if directory is None:
         many = n > 1 or any(s.expanded for s in sources)
         directory = out.is_dir() or str(output).endswith(("/", os.sep)) or many

@@ -41,8 +41,12 @@ from convlearn.images.formats import (
     png16_colour,
     read_capped,
     read_limit,
+    single_frame,
+    tiff_trouble,
     upright,
 )
+from convlearn.images.memory import check_memory
+from convlearn.images.planes import LUMA, exact_plane, one_plane
 
 __all__ = [
     "CHANNELS",
@@ -57,8 +61,6 @@ __all__ = [
     "require_file",
 ]
 
-#: ITU-R BT.601 luma weights, the ones Pillow's ``convert("L")`` uses.
-LUMA = (0.299, 0.587, 0.114)
 #: Guards Pillow's global size limit while an image is opened (see _open).
 _PILLOW_LIMIT_LOCK = threading.Lock()
 #: The first bytes of every ``.npy`` file.
@@ -100,55 +102,44 @@ def integer_range(dtype: np.dtype) -> tuple[int, int] | None:
     return int(info.min), int(info.max)
 
 
-def _exact_plane(array: np.ndarray, name: str, channels: str, dtype=np.float32) -> np.ndarray:
-    if array.dtype.kind not in "biuf":
-        raise ImageReadError(f"{name}: dtype {array.dtype} is not numeric; convlearn never unpickles objects")
-    if array.ndim == 3 and array.shape[-1] in (3, 4):
-        array = array[..., :3]
-        if channels == "luma":
-            array = array.astype(np.float64) @ np.array(LUMA)
-    if array.ndim not in (2, 3) or (array.ndim == 3 and array.shape[-1] != 3):
-        raise ImageReadError(f"{name}: expected a 2-D array (H, W) or (H, W, 3), got shape {array.shape}")
-    if array.ndim == 2 and channels == "each":
-        raise _one_plane(name)
-    out = np.array(array, dtype=dtype, order="C")  # a writable copy: Pillow's arrays are read-only
-    if not np.isfinite(out).all():
-        raise ImageReadError(f"{name}: contains NaN or inf; every value must be finite")
-    return out
-
-
-def _one_plane(name: str) -> ImageReadError:
-    return ImageReadError(
-        f"{name}: a single-plane (grey) image, but R, G and B planes were asked for (--channels each or full "
-        "needs colour). Use --channels luma"
-    )
-
-
 def _from_npy(data: bytes | Path, name: str, channels: str, dtype, max_pixels: int | None) -> Decoded:
-    """A ``.npy`` array from its bytes, or memory-mapped from its file (read once, straight into ``dtype``)."""
+    """A ``.npy`` array from its bytes, or read from its file (its header checked first)."""
+    size = None
     try:
         if not isinstance(data, Path):
             check_npy_header(data, name, max_pixels)
             array = np.load(_bytes_io.BytesIO(data), allow_pickle=False)
         else:
-            with data.open("rb") as f:  # the header, checked before anything is mapped or read
-                check_npy_header(f.read(_NPY_HEADER_BYTES), name, max_pixels, size=data.stat().st_size)
-            try:
-                array = np.load(data, mmap_mode="r", allow_pickle=False)
-            except ValueError:  # objects, a short file: the plain read says why, in numpy's usual words
-                array = np.load(data, allow_pickle=False)
+            size = data.stat().st_size
+            with data.open("rb") as f:  # the header, checked before anything is read
+                check_npy_header(f.read(_NPY_HEADER_BYTES), name, max_pixels, size=size)
+            # Read, never memory-mapped: a mapped file cut short while it is read kills the
+            # process (SIGBUS); a read comes back short instead, an error for this file alone.
+            array = np.load(data, allow_pickle=False)
     except (ValueError, OSError, EOFError, SyntaxError, tokenize.TokenError) as e:  # a damaged header
+        now = _size_now(data) if size is not None else None
+        if now is not None and now != size:
+            raise ImageReadError(
+                f"{name}: the file changed while it was read (from {size} to {now} bytes); read it again once "
+                "it is complete"
+            ) from None
         raise ImageReadError(f"{name}: not a readable numeric .npy array ({e})") from None
-    values = _exact_plane(array, name, channels, dtype)
+    values = exact_plane(array, name, channels, dtype)
     bounds = integer_range(array.dtype)
     if bounds is None:
         return Decoded(values)
-    levels = np.array(array[..., :3] if array.ndim == 3 else array)  # alpha is not part of the value
-    return Decoded(values, levels, bounds)
+    return Decoded(values, np.array(array), bounds)
+
+
+def _size_now(path: Path) -> int | None:
+    try:
+        return path.stat().st_size
+    except OSError:
+        return -1  # gone: it changed too
 
 
 def _npy_file(path: str | os.PathLike) -> Path | None:
-    """The path when it names a regular ``.npy`` file (by its magic bytes), to be memory-mapped; else None."""
+    """The path when it names a regular ``.npy`` file (by its magic bytes), read straight into its array; else None."""
     p = require_file(path)
     if not p.is_file():
         return None  # a FIFO or a device: read as a stream, with its cap
@@ -169,7 +160,7 @@ def _from_levels(levels: np.ndarray, top: int, bounds, name: str, channels: str,
             return Decoded(np.ascontiguousarray(plane, dtype=dtype), levels, bounds)
         return Decoded((plane @ np.array(LUMA)).astype(dtype), levels, bounds)
     if channels == "each":
-        raise _one_plane(name)
+        raise one_plane(name)
     return Decoded(plane.astype(dtype), levels, bounds)
 
 
@@ -179,10 +170,10 @@ def _from_pillow(image: Image.Image, name: str, channels: str, dtype, keep_level
         # quotient rounded to float32 (float64 has more than 2 * 24 + 2 bits: no double rounding).
         return Decoded(np.divide(np.asarray(image), np.dtype(dtype).type(255), dtype=dtype))
     if image.mode == "F":  # 32-bit float (TIFF): exact
-        return Decoded(_exact_plane(np.asarray(image), name, channels, dtype))
+        return Decoded(exact_plane(np.asarray(image), name, channels, dtype))
     if image.mode == "1":  # bilevel: 0 or 1, not levels of an integer type
         if channels == "each":
-            raise _one_plane(name)
+            raise one_plane(name)
         return Decoded(np.asarray(image, dtype=np.float64).astype(dtype))
     levels, top, bounds = pillow_levels(image)
     return _from_levels(levels, top, bounds, name, channels, dtype, keep_levels)
@@ -207,7 +198,7 @@ def _open(data: bytes, max_pixels: int | None) -> Image.Image:
 def _decode(
     data: bytes | Path, name: str, channels: str, max_pixels: int | None, dtype, keep_levels: bool, orient: bool = True
 ) -> Decoded:
-    """Bytes of any format; or the path of a ``.npy`` file (:func:`_npy_file`), to be memory-mapped."""
+    """Bytes of any format; or the path of a ``.npy`` file (:func:`_npy_file`), read without a copy of its bytes."""
     if channels not in CHANNELS:
         raise invalid_choice("channels", channels, CHANNELS)
     if not data:
@@ -218,6 +209,8 @@ def _decode(
         return decoded if keep_levels else Decoded(decoded.values)
     try:
         with _open(data, max_pixels) as image:
+            single_frame(image, name)
+            check_memory(image.height, image.width, image.mode, name, dtype)
             wide = png16_colour(data, image, lambda again: _open(again, max_pixels))
             if wide is not None:
                 decoded = _from_levels(wide, 65535, (0, 65535), name, channels, dtype, keep_levels)
@@ -240,7 +233,8 @@ def _decode(
             "Raise it with --max-pixels if you trust the file"
         ) from None
     except UnidentifiedImageError:
-        raise ImageReadError(f"{name}: not an image Pillow can read (PNG, JPEG, TIFF, BMP) nor a .npy array") from None
+        why = tiff_trouble(data) or "not an image Pillow can read (PNG, JPEG, TIFF, BMP) nor a .npy array"
+        raise ImageReadError(f"{name}: {why}") from None
     except (OSError, SyntaxError, ValueError, EOFError, IndexError, TypeError, ZeroDivisionError) as e:
         raise ImageReadError(f"{name}: the image is damaged or truncated ({e})") from None
     _check_size(decoded.values, name, max_pixels)

@@ -36,6 +36,8 @@ __all__ = [
     "png16_colour",
     "read_capped",
     "read_limit",
+    "single_frame",
+    "tiff_trouble",
     "upright",
     "wide_integer_levels",
 ]
@@ -243,3 +245,44 @@ def jpeg_luma(image: Image.Image, channels: str, keep_levels: bool) -> None:
     """
     if channels == "luma" and not keep_levels and image.format == "JPEG" and image.mode == "RGB":
         image.draft("L", image.size)
+
+
+#: TIFF SampleFormat (tag 339) values, in words.
+_SAMPLE_FORMATS = {1: "unsigned integer", 2: "signed integer", 3: "float", 6: "complex float"}
+
+
+def tiff_trouble(data: bytes) -> str | None:
+    """Why Pillow cannot read a TIFF, from its own tags (``a TIFF of 64-bit float samples``); None if not a TIFF.
+
+    >>> tiff_trouble(b"\\x89PNG") is None
+    True
+    """
+    if data[:4] not in (b"II*\0", b"MM\0*"):
+        return None
+    from PIL import TiffImagePlugin
+
+    try:
+        ifd = TiffImagePlugin.ImageFileDirectory_v2(ifh=data[:8])
+        stream = _bytes_io.BytesIO(data)
+        stream.seek(int.from_bytes(data[4:8], "little" if data[:2] == b"II" else "big"))
+        ifd.load(stream)
+        bits, kind, planes = ifd.get(258, (1,))[0], ifd.get(339, (1,))[0], ifd.get(277, 1)
+    except Exception:  # a damaged directory: the caller's general message stands
+        return None
+    word = _SAMPLE_FORMATS.get(kind, f"sample format {kind}")
+    advice = "save it as 32-bit float TIFF or as .npy" if kind in (3, 6) else "save it as 8- or 16-bit TIFF or as .npy"
+    return f"a TIFF of {bits}-bit {word} samples ({planes} per pixel), which Pillow cannot read; {advice}"
+
+
+def single_frame(image: Image.Image, name: str) -> None:
+    """Refuse an animated GIF or PNG, or a multi-page TIFF: which frame is meant is not for convlearn to guess.
+
+    Raises:
+        ImageReadError: more than one frame.
+    """
+    frames = getattr(image, "n_frames", 1)
+    if isinstance(frames, int) and frames > 1:
+        raise ImageReadError(
+            f"{name}: holds {frames} frames (an animated GIF or PNG, or a multi-page TIFF), but convlearn reads "
+            "one image. Save the frame you want as its own file"
+        )

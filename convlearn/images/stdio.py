@@ -5,6 +5,7 @@ stdout gets PNG unless another of :data:`~convlearn.images.OUTPUT_FORMATS` is as
 
 from __future__ import annotations
 
+import errno
 import os
 import sys
 from pathlib import Path
@@ -48,7 +49,8 @@ def read_input(
     try:
         data = read_capped(stream, read_limit(max_pixels), "<stdin>")
     except OSError as e:
-        raise ImageReadError(f"stdin cannot be read: {e.strerror or e}") from None
+        why = "it is closed; pipe an image into it or name a file" if e.errno == errno.EBADF else e.strerror or e
+        raise ImageReadError(f"stdin cannot be read: {why}") from None
     return decode_image(data, "<stdin>", **options)
 
 

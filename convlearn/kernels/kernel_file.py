@@ -116,6 +116,19 @@ def _check_bias(bias: object, weight: np.ndarray, p: Path) -> float | tuple[floa
     return values
 
 
+class _DuplicateKey(Exception):
+    """A JSON object that gives one key twice (json keeps the last without a word)."""
+
+
+def _no_duplicate_keys(pairs: list[tuple[str, object]]) -> dict:
+    seen: dict = {}
+    for key, value in pairs:
+        if key in seen:
+            raise _DuplicateKey(key)
+        seen[key] = value
+    return seen
+
+
 def _read_json(p: Path) -> tuple[np.ndarray, float | None, object, dict]:
     """``(weight, bias, anchor as written, meta)`` of a JSON kernel file; the anchor is checked later."""
     if p.stat().st_size > MAX_KERNEL_FILE_BYTES:
@@ -124,7 +137,9 @@ def _read_json(p: Path) -> tuple[np.ndarray, float | None, object, dict]:
             "kernel needs; it is not a kernel file"
         )
     try:
-        data = json.loads(p.read_text(encoding="utf-8"))
+        data = json.loads(p.read_text(encoding="utf-8"), object_pairs_hook=_no_duplicate_keys)
+    except _DuplicateKey as e:
+        raise KernelSpecError(f"Kernel file {str(p)!r} gives the key {str(e)!r} twice; keep one") from None
     except (UnicodeDecodeError, json.JSONDecodeError) as e:
         raise KernelSpecError(f"Kernel file {str(p)!r} is not valid JSON ({e})") from None
     except RecursionError:

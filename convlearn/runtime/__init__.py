@@ -17,6 +17,7 @@ _EXPORTS = {
     "DEVICES": "config",
     "check_device": "config",
     "under_torchrun": "config",
+    "torchrun_env": "config",
     "cudnn_exact": "device",
     "exact_fp32": "device",
     "resolve_device": "device",

@@ -15,14 +15,17 @@ from __future__ import annotations
 
 import itertools
 import os
+import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import TypeVar
 
 import torch
 import torch.distributed as dist
 
 from convlearn.errors import ConvlearnError, InputError, Interrupted
+from convlearn.runtime.config import RENDEZVOUS_TIMEOUT_VARIABLE, TorchrunEnv, torchrun_env
 
 __all__ = [
     "Dist",
@@ -85,15 +88,65 @@ def setup(device: torch.device | str = "cpu") -> Dist:
     Returns:
         This process's :class:`Dist`.
     """
-    world = _env_int("WORLD_SIZE", 1)
-    if world <= 1 or not dist.is_available():
+    env = torchrun_env()
+    if env.world_size <= 1 or not dist.is_available():
         return _SINGLE
     if not dist.is_initialized():
         device = torch.device(device)
         if device.type == "cuda":
-            torch.cuda.set_device(_env_int("LOCAL_RANK", 0))
-        dist.init_process_group(backend="nccl" if device.type == "cuda" else "gloo")
+            torch.cuda.set_device(env.local_rank)
+        _join(env, "nccl" if device.type == "cuda" else "gloo")
     return current()
+
+
+def _join(env: TorchrunEnv, backend: str) -> None:
+    """``init_process_group`` within ``env.timeout`` seconds, on a helper thread.
+
+    torch waits for the other ranks inside C++, where Python's signal handlers do
+    not run: the main thread waits here instead, so Ctrl-C and SIGTERM end the wait
+    at once. A peer that never comes, a port in use: an InputError naming the variable.
+    """
+    outcome: list[BaseException | None] = []
+
+    def join() -> None:
+        try:
+            dist.init_process_group(backend=backend, timeout=timedelta(seconds=env.timeout))
+            outcome.append(None)
+        except BaseException as e:  # handed to the main thread
+            outcome.append(e)
+
+    helper = threading.Thread(target=join, name="convlearn-rendezvous", daemon=True)
+    helper.start()
+    helper.join(env.timeout + 30)  # torch's own timeout ends it first; this one if torch does not
+    if not outcome:
+        raise _no_peer(env)
+    if outcome[0] is not None:
+        raise _join_error(outcome[0], env) from None
+
+
+def _no_peer(env: TorchrunEnv) -> InputError:
+    return InputError(
+        f"WORLD_SIZE is {env.world_size}, but the other ranks did not join within {env.timeout:g} s "
+        f"(a stale WORLD_SIZE?). Unset WORLD_SIZE to run as one process, or set {RENDEZVOUS_TIMEOUT_VARIABLE} "
+        "to wait longer"
+    )
+
+
+def _join_error(e: BaseException, env: TorchrunEnv) -> BaseException:
+    """torch's failure to join, as the variable to fix."""
+    text = str(e)
+    if "address already in use" in text.lower() or "EADDRINUSE" in text:
+        port, host = os.environ.get("MASTER_PORT"), os.environ.get("MASTER_ADDR")
+        return InputError(f"MASTER_PORT={port} is already in use on MASTER_ADDR={host}; choose a free port")
+    if "timed out" in text.lower() or "timeout" in text.lower():
+        return _no_peer(env)
+    if isinstance(e, (RuntimeError, ValueError, OSError)) and not isinstance(e, ConvlearnError):
+        first = text.strip().splitlines()[0] if text.strip() else type(e).__name__
+        return InputError(
+            f"Cannot join torchrun's process group at MASTER_ADDR={os.environ.get('MASTER_ADDR')} "
+            f"MASTER_PORT={os.environ.get('MASTER_PORT')}: {first}"
+        )
+    return e
 
 
 def teardown() -> None:

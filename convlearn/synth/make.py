@@ -205,6 +205,7 @@ def run_synth(
 
     if (kernel is None) != (target is None):
         raise InputError("--kernel and --target go together: give both to write an input/target pair")
+    made_up = output is None and not overwrite  # the default name: never replaces a file
     output = _check_outputs(output, target, kernel, overwrite=overwrite)
     K = None if kernel is None else _target_kernel(kernel, height, width)  # checked before anything is written
     config = SynthConfig(
@@ -218,7 +219,7 @@ def run_synth(
     )
     X = make_image(config)  # (H, W)
     data = encode_image(X.numpy(), Path(output).suffix, scale="clip")
-    write_bytes(output, data)
+    write_bytes(output, data, exclusive=made_up)
     if K is None:
         return SynthResult(X, output=str(output))
     # The target is computed from the image as saved (8-bit levels / 255 for a

@@ -1,7 +1,9 @@
 """Fuzzing the command line's option values: numbers, sizes, kernel specs and paths.
 
 For every value: the exit code is 0 or 2, no "internal error" and no traceback,
-and when the command failed, no file or folder in its directory changed. The
+and when the command failed, no file or folder in its directory changed. Closed
+and full streams and torchrun's variables set at random may also exit 1 (a
+failure at run time), under the same rules. The
 commands run in-process (Typer's runner) so that a few hundred examples take
 seconds; tests/cli/test_hostile.py runs one case of each class, and
 tests/cli/test_errors.py one error of each exit code through the installed
@@ -10,8 +12,11 @@ console script. Raise ``CONVLEARN_FUZZ_EXAMPLES`` for a longer hunt.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
+import resource
+import subprocess
 import tempfile
 from contextlib import contextmanager
 from pathlib import Path
@@ -197,3 +202,104 @@ def test_synth_output_paths(output, target, kernel):
     args += [] if target is None else ["--target", target]
     args += [] if kernel is None else ["-k", kernel]
     run_checked(*args)
+
+
+# Streams and environment (issue 24): exit 0, 1 or 2, never a traceback, and no file changed by a failure.
+
+#: torchrun's variables, set at random: unset, empty, good or bad. The wait for peers is kept short.
+_TORCHRUN = {
+    "WORLD_SIZE": [None, "", "1", "2", "abc", "0", "-1", " 2", "1e3", "99999999999"],
+    "RANK": [None, "", "0", "1", "x", "-1", "7"],
+    "LOCAL_RANK": [None, "0", "z", "-2"],
+    "MASTER_ADDR": [None, "", "127.0.0.1"],
+    "MASTER_PORT": [None, "", "0", "http", "70000", "1"],
+    "CONVLEARN_RENDEZVOUS_TIMEOUT": ["1", "abc", "0", "-3", "nan"],
+}
+torchrun_envs = st.fixed_dictionaries({k: st.sampled_from(v) for k, v in _TORCHRUN.items()})
+
+
+def _check_result(args, code: int, output: str, before: dict, after: dict, made: str | None = None) -> None:
+    """Exit 0, 1 or 2 without a traceback; a failure changed no file, and made none but ``made`` (written whole
+    before the failure to print its report)."""
+    assert code in (0, 1, 2), f"{args}: exit {code}\n{output}"
+    assert "internal error" not in output and "Traceback" not in output, f"{args}\n{output}"
+    if code != 0:
+        after = {k: v for k, v in after.items() if k != made or k in before}
+        assert after == before, f"{args} failed but changed {set(after.items()) ^ set(before.items())}"
+
+
+@FUZZ
+@given(torchrun_envs)
+def test_torchrun_variables(env):
+    environ = {k: v for k, v in env.items() if v is not None}
+    unset = {k: None for k, v in env.items() if v is None}  # the runner removes these
+    args = ["detect", "img.png", "-o", "env_out.png", "-q", "--device", "cpu"]
+    with _in_work():
+        before = _snapshot()
+        result = runner.invoke(app, args, env={**environ, **unset})
+        after = _snapshot()
+    _check_result(args, result.exit_code, result.output, before, after)
+    assert result.exception is None or isinstance(result.exception, SystemExit), repr(result.exception)
+
+
+#: Commands that write to stdout, or read stdin.
+_STREAM_COMMANDS = [
+    ["kernels", "box:3"],
+    ["kernels", "sobel-x", "--json"],
+    ["export", "sobel-x", "--to", "scipy"],
+    ["detect", "img.png", "-o", "-"],
+    ["detect", "img.png", "-o", "-", "-f", "npy"],
+    ["detect", "img.png", "--print", "-q", "-o", "stream_out.png"],
+    ["detect", "-", "-o", "-"],
+    ["--version"],
+    ["--help"],
+]
+_STDOUT = ["closed", "full", "reader-leaves", "size-limit", "file"]
+_STDIN = ["closed", "devnull", "image"]
+
+
+def _run_with_streams(args: list[str], stdout: str, stdin: str, scratch: Path) -> tuple[int, str]:
+    """The installed script with stdout and stdin as named; its exit code and stderr."""
+    from conftest import cli_exe
+
+    def prepare():
+        if stdout == "closed":
+            os.close(1)
+        if stdin == "closed":
+            os.close(0)
+        if stdout == "size-limit":
+            resource.setrlimit(resource.RLIMIT_FSIZE, (300, 300))
+
+    out = {"full": "/dev/full", "size-limit": scratch / "out", "file": scratch / "out"}.get(stdout)
+    source = {"devnull": os.devnull, "image": WORK / "img.png"}.get(stdin)
+    with contextlib.ExitStack() as stack:
+        out_file = None if out is None else stack.enter_context(open(out, "wb"))
+        in_file = None if source is None else stack.enter_context(open(source, "rb"))
+        run = subprocess.Popen(
+            [*cli_exe(), *args],
+            cwd=WORK,
+            stdin=in_file,
+            stdout=subprocess.PIPE if stdout == "reader-leaves" else out_file,
+            stderr=subprocess.PIPE,
+            preexec_fn=prepare,
+        )
+        if stdout == "reader-leaves":
+            run.stdout.read(1)
+            run.stdout.close()
+        err = run.stderr.read().decode()
+        return run.wait(timeout=120), err
+
+
+@settings(max_examples=min(EXAMPLES, 6), deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.sampled_from(_STREAM_COMMANDS), st.sampled_from(_STDOUT), st.sampled_from(_STDIN))
+def test_closed_and_full_streams(args, stdout, stdin):
+    scratch = Path(tempfile.mkdtemp(prefix="convlearn-fuzz-streams-"))
+    (WORK / "stream_out.png").unlink(missing_ok=True)
+    before = _snapshot()
+    code, err = _run_with_streams(args, stdout, stdin, scratch)
+    _check_result(args, code, err, before, _snapshot(), made="stream_out.png")
+    made = WORK / "stream_out.png"
+    if made.exists():  # written whole, or not at all (a file-size limit may stop it)
+        Image.open(made).load()  # a complete PNG
+    if stdout == "reader-leaves" and args[1:2] != ["-"]:
+        assert err == "", err  # | head: quiet

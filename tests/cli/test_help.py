@@ -11,7 +11,6 @@ from convlearn.cli import options
 from convlearn.cli import restore as restore_cli
 from convlearn.corr import BORDERS, MODES
 from convlearn.images import CHANNELS, OUTPUT_FORMATS, SCALES
-from convlearn.kernels.export import TOOLS
 from convlearn.restore.config import BORDERS as RESTORE_BORDERS
 from convlearn.restore.config import METHODS
 from convlearn.restore.config import MODES as RESTORE_MODES
@@ -37,7 +36,6 @@ def _help(command: str) -> str:
         (options.Scale, SCALES),
         (options.Channels, CHANNELS),
         (options.Format, OUTPUT_FORMATS),
-        (options.Tool, TOOLS),
         (options.Pattern, PATTERNS),
         (restore_cli.Method, METHODS),
         (restore_cli.RestoreMode, RESTORE_MODES),

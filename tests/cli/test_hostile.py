@@ -399,7 +399,8 @@ def test_nan_in_a_float_tiff_is_named_as_such(tmp_path):
 def test_numpy_warnings_do_not_precede_the_error_line(tmp_path):
     np.save(tmp_path / "big.npy", np.full((4, 4), 1e300))  # overflows float32
     result = run_cli("detect", "big.npy", "-o", "o.png", cwd=tmp_path)
-    assert result.returncode == 2 and "NaN or inf" in _error_line(result)  # the only line: no RuntimeWarning
+    # The only line, with the real cause (issue 24): no RuntimeWarning before it.
+    assert result.returncode == 2 and "beyond the range of float32" in _error_line(result)
 
 
 def test_a_huge_inline_kernel_is_not_echoed_whole(tmp_path):

@@ -136,11 +136,12 @@ def test_levels_of_integer_pictures(levels, bounds):
     np.testing.assert_array_equal(decoded.values, decode_image(_encoded(levels), channels=channels))
 
 
-def test_levels_of_integer_npy_drop_alpha():
-    rgba = np.arange(24, dtype=np.int16).reshape(2, 3, 4)
-    decoded = decode_with_levels(_encoded(rgba, "npy"), dtype=np.float64)
-    np.testing.assert_array_equal(decoded.levels, rgba[..., :3])
-    assert decoded.bounds == (-32768, 32767) and decoded.values.dtype == np.float64
+@pytest.mark.parametrize("planes", [2, 4])
+def test_npy_of_two_or_four_planes_is_refused_alike(planes):
+    # A fourth plane was dropped without a word, while two planes were refused: both are refused now.
+    array = np.arange(6 * planes, dtype=np.int16).reshape(2, 3, planes)
+    with pytest.raises(ImageReadError, match=rf"got shape \(2, 3, {planes}\)"):
+        decode_with_levels(_encoded(array, "npy"), dtype=np.float64)
 
 
 @pytest.mark.parametrize(
