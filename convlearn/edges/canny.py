@@ -23,6 +23,7 @@ import torch.nn.functional as F
 from convlearn.corr import as_planes
 from convlearn.edges import bands
 from convlearn.edges.gradients import gradient_magnitude, smooth, sobel_gradients
+from convlearn.edges.labels import kept_components
 from convlearn.errors import InputError
 
 __all__ = [
@@ -114,27 +115,9 @@ def _edges(cand: torch.Tensor, node: torch.Tensor) -> tuple[torch.Tensor, torch.
     return torch.cat([u, v]), torch.cat([v, u])
 
 
-def _kept_components(cand: np.ndarray, seeds: np.ndarray, dtype: type = bool) -> np.ndarray:
-    """1 on the 8-connected components of each plane of ``cand`` that hold a seed, 0 elsewhere, in ``dtype``."""
-    from scipy import ndimage
-
-    connect = np.zeros((3, 3, 3), dtype=bool)
-    connect[1] = True  # 8-connected within a plane, never across planes
-    labels, count = ndimage.label(cand, structure=connect)  # (N, H, W), 0 off the candidates
-    lit = np.zeros(count + 1, dtype=dtype)
-    lit[labels[seeds]] = 1  # components that hold a seed
-    lit[0] = 0
-    if np.count_nonzero(cand) > cand.size // 8:
-        return np.take(lit, labels)
-    out = np.zeros(cand.shape, dtype=dtype)  # few candidates (a photo's edges): look up only theirs
-    where = np.flatnonzero(cand)
-    out.reshape(-1)[where] = lit[labels.reshape(-1)[where]]
-    return out
-
-
 def _hysteresis_label(cand: torch.Tensor, seeds: torch.Tensor) -> torch.Tensor:
     """:func:`hysteresis` on the CPU: label the 8-connected components of each plane, keep those with a seed."""
-    return torch.from_numpy(_kept_components(cand.numpy(), seeds.numpy()))
+    return torch.from_numpy(kept_components(cand.numpy(), seeds.numpy(), bool))
 
 
 def hysteresis(strong: torch.Tensor, weak: torch.Tensor) -> torch.Tensor:
@@ -217,7 +200,7 @@ def canny_parts(X: torch.Tensor, low: float, high: float, sigma: float = 1.0, gr
     if Xb.device.type == "cpu" and Xb.dtype in (torch.float32, torch.float64):
         weak, strong = bands.candidates(Xb, low, high, sigma)  # (N, H, W) bool arrays, strong within weak
         dtype = np.float32 if Xb.dtype == torch.float32 else np.float64
-        edges = torch.from_numpy(_kept_components(weak, strong, dtype))
+        edges = torch.from_numpy(kept_components(weak, strong, dtype))
         if gradients:
             gx, gy = sobel_gradients(smooth(Xb, sigma))
     else:

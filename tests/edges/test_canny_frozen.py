@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 import torch
 
-from convlearn.edges import canny, gradient_magnitude, hysteresis, non_max_suppression, smooth, sobel_gradients
+from convlearn.edges import canny, gradient_magnitude, non_max_suppression, smooth, sobel_gradients
 
 
 def _photo_like(seed: int = 7, shape=(211, 317)) -> np.ndarray:
@@ -44,24 +44,24 @@ IMAGES = {
 
 #: (image, dtype, sigma, low, high) -> sha256[:16] of the packed edge map, from commit 8e9ea4a.
 FROZEN = {
-    ('photo', 'float32', 0.0, 0.1, 0.3): '2704ac747ae82eb6',  # 23429 edge pixels
-    ('photo', 'float32', 1.0, 0.05, 0.15): 'b70995b4d190c39a',  # 20090 edge pixels
-    ('photo', 'float32', 2.5, 0.02, 0.06): 'fe4fd9f35004f07f',  # 10416 edge pixels
-    ('photo', 'float32', 1.4, 0.0, 0.0): '21d09abbe798b1cf',  # 17142 edge pixels
-    ('photo', 'float64', 0.0, 0.1, 0.3): '7550d5a8981f1d87',  # 23424 edge pixels
-    ('photo', 'float64', 1.0, 0.05, 0.15): 'b70995b4d190c39a',  # 20090 edge pixels
-    ('photo', 'float64', 2.5, 0.02, 0.06): 'fe4fd9f35004f07f',  # 10416 edge pixels
-    ('photo', 'float64', 1.4, 0.0, 0.0): '21d09abbe798b1cf',  # 17142 edge pixels
-    ('noise', 'float32', 0.0, 0.1, 0.3): 'e6879e5a1be8c322',  # 11904 edge pixels
-    ('noise', 'float32', 1.0, 0.05, 0.15): '9cdcfc210bda92ff',  # 12562 edge pixels
-    ('noise', 'float32', 2.5, 0.02, 0.06): 'f92e434f99e02364',  # 6990 edge pixels
-    ('noise', 'float32', 1.4, 0.0, 0.0): 'dd2dd40d260ceda8',  # 11091 edge pixels
-    ('noise', 'float64', 0.0, 0.1, 0.3): 'e6879e5a1be8c322',  # 11904 edge pixels
-    ('noise', 'float64', 1.0, 0.05, 0.15): '9cdcfc210bda92ff',  # 12562 edge pixels
-    ('noise', 'float64', 2.5, 0.02, 0.06): 'f92e434f99e02364',  # 6990 edge pixels
-    ('noise', 'float64', 1.4, 0.0, 0.0): 'dd2dd40d260ceda8',  # 11091 edge pixels
-    ('photo-large', 'float32', 1.0, 0.03, 0.1): '50a02724e29785d3',  # 303895 edge pixels
-    ('noise-large', 'float32', 1.0, 0.03, 0.1): '937c112a67de4d7e',  # 231827 edge pixels
+    ("photo", "float32", 0.0, 0.1, 0.3): "2704ac747ae82eb6",  # 23429 edge pixels
+    ("photo", "float32", 1.0, 0.05, 0.15): "b70995b4d190c39a",  # 20090 edge pixels
+    ("photo", "float32", 2.5, 0.02, 0.06): "fe4fd9f35004f07f",  # 10416 edge pixels
+    ("photo", "float32", 1.4, 0.0, 0.0): "21d09abbe798b1cf",  # 17142 edge pixels
+    ("photo", "float64", 0.0, 0.1, 0.3): "7550d5a8981f1d87",  # 23424 edge pixels
+    ("photo", "float64", 1.0, 0.05, 0.15): "b70995b4d190c39a",  # 20090 edge pixels
+    ("photo", "float64", 2.5, 0.02, 0.06): "fe4fd9f35004f07f",  # 10416 edge pixels
+    ("photo", "float64", 1.4, 0.0, 0.0): "21d09abbe798b1cf",  # 17142 edge pixels
+    ("noise", "float32", 0.0, 0.1, 0.3): "e6879e5a1be8c322",  # 11904 edge pixels
+    ("noise", "float32", 1.0, 0.05, 0.15): "9cdcfc210bda92ff",  # 12562 edge pixels
+    ("noise", "float32", 2.5, 0.02, 0.06): "f92e434f99e02364",  # 6990 edge pixels
+    ("noise", "float32", 1.4, 0.0, 0.0): "dd2dd40d260ceda8",  # 11091 edge pixels
+    ("noise", "float64", 0.0, 0.1, 0.3): "e6879e5a1be8c322",  # 11904 edge pixels
+    ("noise", "float64", 1.0, 0.05, 0.15): "9cdcfc210bda92ff",  # 12562 edge pixels
+    ("noise", "float64", 2.5, 0.02, 0.06): "f92e434f99e02364",  # 6990 edge pixels
+    ("noise", "float64", 1.4, 0.0, 0.0): "dd2dd40d260ceda8",  # 11091 edge pixels
+    ("photo-large", "float32", 1.0, 0.03, 0.1): "50a02724e29785d3",  # 303895 edge pixels
+    ("noise-large", "float32", 1.0, 0.03, 0.1): "937c112a67de4d7e",  # 231827 edge pixels
 }
 
 
@@ -101,3 +101,40 @@ def test_canny_cpu_path_equals_the_whole_image_path(case):
     got = canny(X, low, high, sigma)
     assert got.sum() > 0 or low > 0.5
     np.testing.assert_array_equal(got.numpy().astype(bool), ref.numpy())
+
+
+@pytest.mark.parametrize("rows", [1, 2, 7, 64])
+@pytest.mark.parametrize("case", [CASES[1], CASES[9], CASES[-2], CASES[-1]], ids=lambda c: c[0])
+def test_canny_edges_stay_frozen_with_many_label_chunks(monkeypatch, case, rows):
+    from convlearn.edges import labels
+
+    def chunks(N, H, W, workers):  # every seam rule used: chunks of a few rows, even one
+        return [(n, r0, min(H, r0 + rows)) for n in range(N) for r0 in range(0, H, rows)]
+
+    monkeypatch.setattr(labels, "_chunks", chunks)
+    assert _digest(_edges(*case)) == FROZEN[case]
+
+
+def test_kept_components_of_a_stack_equal_a_3d_label():
+    from scipy import ndimage
+
+    from convlearn.edges import labels
+
+    rng = np.random.default_rng(1)
+    cand = rng.random((3, 301, 257)) < 0.55  # near percolation: long components across every seam
+    seeds = cand & (rng.random(cand.shape) < 0.002)
+    structure = np.zeros((3, 3, 3), bool)
+    structure[1] = True
+    lab, _ = ndimage.label(cand, structure=structure)
+    lit = np.zeros(lab.max() + 1, bool)
+    lit[lab[seeds]] = True
+    lit[0] = False
+    want = lit[lab]
+    old = labels.CHUNK_ELEMENTS
+    try:
+        labels.CHUNK_ELEMENTS = 1000
+        got = labels.kept_components(cand, seeds, bool)
+    finally:
+        labels.CHUNK_ELEMENTS = old
+    assert 0 < want.sum() < cand.sum()
+    np.testing.assert_array_equal(got, want)
