@@ -33,7 +33,7 @@ class DetectOutput:
 
     values: torch.Tensor  # the filtered image, edge map or magnitude
     angle: torch.Tensor | None = None  # atan2(gy, gx), when asked for
-    threshold: torch.Tensor | None = None  # the threshold used per plane, when asked for
+    threshold: torch.Tensor | None = None  # the threshold used per plane, when asked for; --canny auto: (low, high)
 
 
 def apply_kernel(image: torch.Tensor | np.ndarray, kernel: Kernel, config: DetectConfig | None = None) -> torch.Tensor:
@@ -93,8 +93,13 @@ def _pipeline(X: torch.Tensor, kernel: Kernel, cfg: DetectConfig) -> DetectOutpu
     from convlearn import edges
 
     gx = gy = None
+    thresholds = None
     if cfg.canny is not None:
-        low, high = cfg.canny
+        if cfg.canny == "auto":
+            thresholds = edges.canny_thresholds(X, cfg.sigma)  # (N, 2): low, high per plane
+            low, high = thresholds[:, 0], thresholds[:, 1]
+        else:
+            low, high = cfg.canny
         parts = edges.canny_parts(X, low, high, cfg.sigma, gradients=cfg.angle)
         Y, gx, gy = parts.edges, parts.gx, parts.gy
     elif cfg.magnitude:
@@ -106,7 +111,6 @@ def _pipeline(X: torch.Tensor, kernel: Kernel, cfg: DetectConfig) -> DetectOutpu
     else:
         Y = _correlate(X, kernel, cfg)
     angle = edges.gradient_angle(gx, gy) if cfg.angle and gx is not None else None
-    thresholds = None
     if cfg.threshold is not None:
         Y, thresholds = edges.apply_threshold(Y, cfg.threshold)
     return DetectOutput(Y, angle, thresholds)

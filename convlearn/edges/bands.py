@@ -145,11 +145,12 @@ def _band(X: torch.Tensor, taps: list[float], r0: int, r1: int, thresholds: tupl
     np.logical_and(weak[r0:r1], c > high, out=strong[r0:r1])
 
 
-def candidates(X: torch.Tensor, low: float, high: float, sigma: float) -> tuple[np.ndarray, np.ndarray]:
+def candidates(X: torch.Tensor, low, high, sigma: float) -> tuple[np.ndarray, np.ndarray]:
     """Canny's weak and strong pixels of CPU planes, before hysteresis.
 
     ``weak``: the local maxima of the gradient magnitude above ``low``;
     ``strong``: those above ``high`` too (see :func:`~convlearn.edges.canny`).
+    ``low`` and ``high`` are numbers, or sequences of one number per plane.
 
     Shape:
         - X: :math:`(N, H, W)`, float, on the CPU
@@ -163,8 +164,10 @@ def candidates(X: torch.Tensor, low: float, high: float, sigma: float) -> tuple[
     rows = max(8, BAND_ELEMENTS // max(W, 1))
     jobs = [(n, r0, min(H, r0 + rows)) for n in range(N) for r0 in range(0, H, rows)]
 
+    lows, highs = _per_plane(low, N), _per_plane(high, N)
+
     def fill(n: int, r0: int, r1: int) -> None:
-        _band(X[n], taps, r0, r1, (low, high), (weak[n], strong[n]))
+        _band(X[n], taps, r0, r1, (lows[n], highs[n]), (weak[n], strong[n]))
 
     pool = threads.worker_pool() if len(jobs) > 1 else None
     if pool is None:
@@ -173,3 +176,9 @@ def candidates(X: torch.Tensor, low: float, high: float, sigma: float) -> tuple[
     else:
         threads.share(pool, jobs, fill)
     return weak, strong
+
+
+def _per_plane(t, N: int) -> list[float]:
+    """A threshold for each of N planes, from one number or one per plane."""
+    values = [float(v) for v in (t.reshape(-1).tolist() if isinstance(t, torch.Tensor) else np.ravel(t))]
+    return values * N if len(values) == 1 else values
