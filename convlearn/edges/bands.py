@@ -20,7 +20,7 @@ import torch
 from convlearn.corr import threads
 from convlearn.kernels import gaussian_1d
 
-__all__ = ["BAND_ELEMENTS", "candidates"]
+__all__ = ["BAND_ELEMENTS", "candidates", "levels"]
 
 #: Output pixels per band: 2^17 float32 (512 KB) per temporary, so that the
 #: band's dozen temporaries stay in L2 + L3. Measured on the 2-core sandbox on a
@@ -118,7 +118,7 @@ def _gradients_of_rows(S: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
 
 
 def _band(X: torch.Tensor, taps: list[float], r0: int, r1: int, thresholds: tuple[float, float], out) -> None:
-    """Fill rows ``r0..r1-1`` of ``out = (weak, strong)``, bool arrays, for the plane X :math:`(H, W)`.
+    """Fill rows ``r0..r1-1`` of ``out``, a uint8 array of :func:`levels`, for the plane X :math:`(H, W)`.
 
     The comparisons run in NumPy, several times faster than torch's on the CPU; both are exact.
     """
@@ -139,14 +139,13 @@ def _band(X: torch.Tensor, taps: list[float], r0: int, r1: int, thresholds: tupl
     diagonal = ~(horizontal | vertical)
     keep |= diagonal & same_sign & (c > M[:-2, :-2]) & (c > M[2:, 2:])
     keep |= diagonal & ~same_sign & (c > M[:-2, 2:]) & (c > M[2:, :-2])
-    weak, strong = out
     low, high = thresholds
-    np.logical_and(keep, c > low, out=weak[r0:r1])
-    np.logical_and(weak[r0:r1], c > high, out=strong[r0:r1])
+    weak = np.logical_and(keep, c > low, out=keep)
+    np.add(weak, np.logical_and(weak, c > high), out=out[r0:r1], dtype=np.uint8)  # 1 weak, 2 strong
 
 
 def candidates(X: torch.Tensor, low, high, sigma: float) -> tuple[np.ndarray, np.ndarray]:
-    """Canny's weak and strong pixels of CPU planes, before hysteresis.
+    """Canny's weak and strong pixels of CPU planes, before hysteresis, as two bool arrays.
 
     ``weak``: the local maxima of the gradient magnitude above ``low``;
     ``strong``: those above ``high`` too (see :func:`~convlearn.edges.canny`).
@@ -156,18 +155,23 @@ def candidates(X: torch.Tensor, low, high, sigma: float) -> tuple[np.ndarray, np
         - X: :math:`(N, H, W)`, float, on the CPU
         - Output: two bool arrays of X's shape
     """
+    L = levels(X, low, high, sigma)
+    return L > 0, L == 2
+
+
+def levels(X: torch.Tensor, low, high, sigma: float) -> np.ndarray:
+    """:func:`candidates` in one uint8 array, a byte a pixel: 0 neither, 1 weak only, 2 strong (and weak)."""
     N, H, W = X.shape
     X = X.detach().contiguous()
     taps = _taps(sigma, H, W, X.dtype)
-    weak = np.empty(X.shape, dtype=bool)
-    strong = np.empty(X.shape, dtype=bool)
+    out = np.empty(X.shape, dtype=np.uint8)
     rows = max(8, BAND_ELEMENTS // max(W, 1))
     jobs = [(n, r0, min(H, r0 + rows)) for n in range(N) for r0 in range(0, H, rows)]
 
     lows, highs = _per_plane(low, N), _per_plane(high, N)
 
     def fill(n: int, r0: int, r1: int) -> None:
-        _band(X[n], taps, r0, r1, (lows[n], highs[n]), (weak[n], strong[n]))
+        _band(X[n], taps, r0, r1, (lows[n], highs[n]), out[n])
 
     pool = threads.worker_pool() if len(jobs) > 1 else None
     if pool is None:
@@ -175,7 +179,7 @@ def candidates(X: torch.Tensor, low, high, sigma: float) -> tuple[np.ndarray, np
             fill(*job)
     else:
         threads.share(pool, jobs, fill)
-    return weak, strong
+    return out
 
 
 def _per_plane(t, N: int) -> list[float]:

@@ -219,8 +219,9 @@ def canny_parts(
     dtype = X.dtype if dtype is None else dtype
     gx = gy = None
     if Xb.device.type == "cpu" and Xb.dtype in (torch.float32, torch.float64):
-        weak, strong = bands.candidates(Xb, lows, highs, sigma)  # (N, H, W) bool arrays, strong within weak
-        edges = torch.from_numpy(kept_components(weak, strong, torch.empty(0, dtype=dtype).numpy().dtype))
+        np_dtype = torch.empty(0, dtype=dtype).numpy().dtype
+        # (N, H, W) uint8 levels, 1 weak, 2 strong, handed over (no reference kept here) to be freed once labelled
+        edges = torch.from_numpy(kept_components(bands.levels(Xb, lows, highs, sigma), None, np_dtype))
         if gradients:
             gx, gy = sobel_gradients(smooth(Xb, sigma))
     else:
