@@ -37,6 +37,9 @@ TILE_ELEMENTS = {"cpu": 1 << 19, "cuda": 1 << 26}
 #: the kernel for transparent huge pages: filling a fresh 64 MB tensor took
 #: 47 ms in 4 KB pages on the sandbox, 12 ms in huge pages (8 ms if touched before).
 HUGE_PAGE_BYTES = 4 << 20
+#: Input elements up to which a small correlation run in the calling thread is one tile:
+#: 512² 3x3 took 0.40 ms in three tiles on the sandbox, fewer calls in one (see docs/speed.md).
+INLINE_TILE = 1 << 20
 _NUMPY_DTYPES = {torch.float32: np.float32, torch.float64: np.float64, torch.float16: np.float16}
 
 
@@ -154,12 +157,13 @@ def run_tiled(Xb: torch.Tensor, kernel_shape: tuple[int, int], tiling: Tiling, t
             x = x.contiguous()
         tile_fn(x, out[imgs, r0:r1, c0:c1])  # (n, r, c)
 
-    jobs = list(tiles(N, Ho, Wo, tiling))
-    if Xb.device.type == "cpu" and N * Ho * Wo * h * w <= threads.INLINE_TAPS:  # small: no hand-off
+    if Xb.device.type == "cpu" and N * Ho * Wo * h * w <= threads.INLINE_TAPS and N * H * W <= INLINE_TILE:
+        # Small: in the calling thread, no hand-off, and in one tile (the tiles were cut for the
+        # workers; here each would only repeat the per-operation overhead).
         with threads.one_thread():
-            for job in jobs:
-                fill(*job)
+            fill(slice(0, N), 0, Ho, 0, Wo)
         return out
+    jobs = list(tiles(N, Ho, Wo, tiling))
     shared = Xb.device.type == "cpu" and (len(jobs) > 1 or N * H * W >= threads.MIN_SHARED_TILE)
     pool = threads.worker_pool() if shared else None
     if pool is None:
