@@ -57,4 +57,4 @@ print(seen)
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip() == "[('MainThread', False)]"
-    assert np.asarray(read_image(tmp_path / "a.png")).shape == (126, 126)
+    assert np.asarray(read_image(tmp_path / "a.png")).shape == (128, 127)  # the 1x2 "edge" kernel, valid
