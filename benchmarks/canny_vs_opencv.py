@@ -101,11 +101,12 @@ def speed(photo: str, repeats: int) -> None:
 
 
 _MEMORY = """
-import resource, sys, numpy as np, torch
+import re, sys, numpy as np, torch
 from PIL import Image
 from convlearn.edges import canny
 torch.set_num_threads(2)
-rss = lambda: resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+# VmHWM, this process's peak RSS: ru_maxrss would carry the parent's peak across fork and exec.
+rss = lambda: 1024 * int(re.search(r"VmHWM:\\s+(\\d+)", open("/proc/self/status").read()).group(1))
 base = rss()
 X = torch.from_numpy(np.asarray(Image.open(sys.argv[1]).convert("L")).copy()).float().div_(255)
 decoded = rss()
