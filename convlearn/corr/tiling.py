@@ -37,9 +37,6 @@ TILE_ELEMENTS = {"cpu": 1 << 19, "cuda": 1 << 26}
 #: the kernel for transparent huge pages: filling a fresh 64 MB tensor took
 #: 47 ms in 4 KB pages on the sandbox, 12 ms in huge pages (8 ms if touched before).
 HUGE_PAGE_BYTES = 4 << 20
-#: Input elements up to which a small correlation run in the calling thread is one tile:
-#: 512² 3x3 took 0.40 ms in three tiles on the sandbox, fewer calls in one (see docs/speed.md).
-INLINE_TILE = 1 << 20
 _NUMPY_DTYPES = {torch.float32: np.float32, torch.float64: np.float64, torch.float16: np.float16}
 
 
@@ -86,7 +83,9 @@ def tiling_for(
     ``w - 1`` columns of input then cost at most a quarter more (the separable
     pass and the FFT compute them again; tiny tiles would be all overhead). On
     the CPU an image large enough to share is cut into at least one tile per
-    worker thread (tiles of at least ``MIN_SHARED_TILE`` elements).
+    worker thread (tiles of at least ``MIN_SHARED_TILE`` elements); work that
+    runs in the calling thread (:func:`runs_inline`) is not: 512² 3x3 in one
+    tile took 5% less than in the three cut for two workers.
 
     Args:
         N, H, W: images and their size.
@@ -99,7 +98,9 @@ def tiling_for(
     h, w = kernel_shape
     Ho, Wo = H - h + 1, W - w + 1
     budget = TILE_ELEMENTS.get(device.type, TILE_ELEMENTS["cuda"])
-    if device.type == "cpu":  # leave every worker a tile
+    # Leave every worker a tile; but work small enough for the calling thread is not cut
+    # for workers it will not use (more tiles would only repeat each operation's overhead).
+    if device.type == "cpu" and not runs_inline(device, N, Ho, Wo, kernel_shape):
         budget = min(budget, max(threads.MIN_SHARED_TILE, N * H * W // max(1, threads.workers())))
     if fast_cols:
         budget *= 4
@@ -116,6 +117,11 @@ def tiling_for(
     if fast_cols:  # a power of two: splitting a 4096² image into 2187 = 3^7 columns made the FFT 1.8x slower
         in_cols = 1 << max(in_cols, MIN_STRIP).bit_length() - 1
     return Tiling(1, rows, max(1, min(Wo, in_cols - w + 1)))
+
+
+def runs_inline(device: torch.device, N: int, Ho: int, Wo: int, kernel_shape: tuple[int, int]) -> bool:
+    """Whether :func:`run_tiled` fills this output in the calling thread: small work on the CPU."""
+    return device.type == "cpu" and N * Ho * Wo * kernel_shape[0] * kernel_shape[1] <= threads.INLINE_TAPS
 
 
 def tiles(N: int, Ho: int, Wo: int, tiling: Tiling) -> Iterator[tuple[slice, int, int, int, int]]:
@@ -157,13 +163,12 @@ def run_tiled(Xb: torch.Tensor, kernel_shape: tuple[int, int], tiling: Tiling, t
             x = x.contiguous()
         tile_fn(x, out[imgs, r0:r1, c0:c1])  # (n, r, c)
 
-    if Xb.device.type == "cpu" and N * Ho * Wo * h * w <= threads.INLINE_TAPS and N * H * W <= INLINE_TILE:
-        # Small: in the calling thread, no hand-off, and in one tile (the tiles were cut for the
-        # workers; here each would only repeat the per-operation overhead).
-        with threads.one_thread():
-            fill(slice(0, N), 0, Ho, 0, Wo)
-        return out
     jobs = list(tiles(N, Ho, Wo, tiling))
+    if runs_inline(Xb.device, N, Ho, Wo, kernel_shape):  # small: no hand-off
+        with threads.one_thread():
+            for job in jobs:
+                fill(*job)
+        return out
     shared = Xb.device.type == "cpu" and (len(jobs) > 1 or N * H * W >= threads.MIN_SHARED_TILE)
     pool = threads.worker_pool() if shared else None
     if pool is None:
