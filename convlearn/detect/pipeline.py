@@ -100,7 +100,7 @@ def _pipeline(X: torch.Tensor, kernel: Kernel, cfg: DetectConfig) -> DetectOutpu
             low, high = thresholds[:, 0], thresholds[:, 1]
         else:
             low, high = cfg.canny
-        parts = edges.canny_parts(X, low, high, cfg.sigma, gradients=cfg.angle)
+        parts = edges.canny_parts(X, low, high, cfg.sigma, gradients=cfg.angle, dtype=torch.uint8)  # 0 or 1 a byte
         Y, gx, gy = parts.edges, parts.gx, parts.gy
     elif cfg.magnitude:
         kx, ky = gradient_pair(kernel)
@@ -141,8 +141,9 @@ def detect_stack(images: np.ndarray, kernel: Kernel, config: DetectConfig, devic
         device: from :func:`~convlearn.runtime.resolve_device`.
 
     Returns:
-        The results on ``device``, one per image; the thresholds as :math:`(B, P)`,
-        one per plane (P is 1, or 3 with ``channels="each"``).
+        The results on ``device``, one per image (Canny's edges as uint8 0 and 1,
+        a byte a pixel; the rest float32); the thresholds as :math:`(B, P)`, one per
+        plane (P is 1, or 3 with ``channels="each"``; ``--canny auto``: low and high, 2P).
 
     Shape:
         - images: :math:`(B, H, W)`, or :math:`(B, H, W, 3)` with ``channels="each"``
