@@ -20,7 +20,7 @@ import torch
 from convlearn.corr import threads
 from convlearn.kernels import gaussian_1d
 
-__all__ = ["BAND_ELEMENTS", "candidates", "levels"]
+__all__ = ["BAND_ELEMENTS", "candidates", "levels", "magnitude"]
 
 #: Output pixels per band: 2^17 float32 (512 KB) per temporary, so that the
 #: band's dozen temporaries stay in L2 + L3. Measured on the 2-core sandbox on a
@@ -186,3 +186,32 @@ def _per_plane(t, N: int) -> list[float]:
     """A threshold for each of N planes, from one number or one per plane."""
     values = [float(v) for v in (t.reshape(-1).tolist() if isinstance(t, torch.Tensor) else np.ravel(t))]
     return values * N if len(values) == 1 else values
+
+
+def magnitude(X: torch.Tensor, sigma: float) -> torch.Tensor:
+    """The gradient magnitude of the smoothed planes, band by band: :func:`~convlearn.edges.smooth`,
+    :func:`~convlearn.edges.sobel_gradients` and :func:`~convlearn.edges.gradient_magnitude` without
+    their whole-image temporaries, the same values up to the last bits of rounding.
+
+    Shape:
+        - X: :math:`(N, H, W)`, float, on the CPU
+        - Output: the same
+    """
+    N, H, W = X.shape
+    X = X.detach().contiguous()
+    taps = _taps(sigma, H, W, X.dtype)
+    out = torch.empty(X.shape, dtype=X.dtype)
+    rows = max(8, BAND_ELEMENTS // max(W, 1))
+    jobs = [(n, r0, min(H, r0 + rows)) for n in range(N) for r0 in range(0, H, rows)]
+
+    def fill(n: int, r0: int, r1: int) -> None:
+        gx, gy = _gradients(X[n], taps, r0, r1)
+        torch.hypot(gx, gy, out=out[n, r0:r1])
+
+    pool = threads.worker_pool() if len(jobs) > 1 else None
+    if pool is None:
+        for job in jobs:
+            fill(*job)
+    else:
+        threads.share(pool, jobs, fill)
+    return out

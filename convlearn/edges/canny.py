@@ -259,8 +259,11 @@ def canny_thresholds(X: torch.Tensor, sigma: float = 1.0, ratio: float = 0.5) ->
     [1.0, 2.0]
     """
     Xb, lead = as_planes(X, "canny_thresholds")
-    gx, gy = sobel_gradients(smooth(Xb, sigma))
-    high = otsu_threshold(gradient_magnitude(gx, gy).double())  # (N,)
+    if Xb.device.type == "cpu" and Xb.dtype in (torch.float32, torch.float64):
+        mag = bands.magnitude(Xb, sigma)  # the same values, without whole-image gx, gy and smoothing
+    else:
+        mag = gradient_magnitude(*sobel_gradients(smooth(Xb, sigma)))
+    high = otsu_threshold(mag.double())  # (N,); otsu_threshold works in float64 anyway
     return torch.stack([ratio * high, high], dim=-1).reshape(*lead, 2).cpu()
 
 

@@ -80,3 +80,16 @@ def test_detect_refuses_opencv_thresholds_and_warns_of_no_edges(tmp_path):
     assert r.returncode == 0 and b"warning: no edges" in r.stderr
     r = invoke_cli("detect", str(SAMPLES / "shapes.png"), "--canny", "0.1,0.3", "-o", str(tmp_path / "c.png"))
     assert r.returncode == 0 and b"warning" not in r.stderr
+
+
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
+def test_banded_magnitude_is_the_whole_image_one(dtype, monkeypatch):
+    """Within float64 rounding: the band-by-band magnitude that --canny auto's Otsu reads."""
+    from convlearn.edges import bands
+
+    monkeypatch.setattr(bands, "BAND_ELEMENTS", 64)  # bands of 8 rows: every band edge used
+    X = torch.from_numpy(np.random.default_rng(4).random((2, 37, 29))).to(dtype)
+    for sigma in (0.0, 1.0, 2.0):
+        gx, gy = sobel_gradients(smooth(X, sigma))
+        # The same sums as the whole-image steps; float64 smoothing may pick another engine: rounding apart.
+        torch.testing.assert_close(bands.magnitude(X, sigma), gradient_magnitude(gx, gy), rtol=1e-12, atol=1e-15)
