@@ -10,13 +10,24 @@ mark exactly (intersection over union), and within 1 pixel: the share of
 convlearn's edge pixels that have an OpenCV edge pixel in their 3x3
 neighbourhood, and the other way round.
 
-Run: ``python benchmarks/canny_vs_opencv.py`` (needs the ``test`` extra for cv2).
+With ``--speed PHOTO``: the time of ``canny`` on that photo (grey, float32 in
+[0, 1]) against ``cv2.GaussianBlur`` + ``cv2.Canny(L2gradient=True)`` on its
+8-bit levels, both with two threads, taking turns, medians of ``--repeats``;
+with a float32 and a uint8 edge map; and the peak memory of one ``canny`` call
+in a fresh process, above ``import torch``, in units of the float32 image.
+
+Run: ``python benchmarks/canny_vs_opencv.py [--speed PHOTO [--repeats 11]]`` (needs the ``test`` extra for cv2).
 """
 
 from __future__ import annotations
 
+import argparse
 import math
 import platform
+import statistics
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import cv2
@@ -60,7 +71,65 @@ def agreement(img8: np.ndarray, sigma: float, dtype: torch.dtype) -> dict:
     }
 
 
+def speed(photo: str, repeats: int) -> None:
+    """Canny on one photo against OpenCV's blur + Canny, two threads each, in turns."""
+    torch.set_num_threads(2)
+    cv2.setNumThreads(2)
+    img8 = np.asarray(Image.open(photo).convert("L"))
+    X = torch.from_numpy(img8.copy()).float().div_(255)
+    sigma = 1.0
+    runs = {
+        "cv2 blur + Canny": lambda: opencv_canny(img8, LOW, HIGH, sigma),
+        "canny (float32 edges)": lambda: canny(X, LOW, HIGH, sigma),
+        "canny (uint8 edges)": lambda: canny(X, LOW, HIGH, sigma, dtype=torch.uint8),
+    }
+    times: dict[str, list[float]] = {name: [] for name in runs}
+    for _ in range(repeats + 1):  # the first round warms up
+        for name, fn in runs.items():
+            t0 = time.perf_counter()
+            fn()
+            times[name].append(time.perf_counter() - t0)
+    same = bool(torch.equal(canny(X, LOW, HIGH, sigma, dtype=torch.uint8).float(), canny(X, LOW, HIGH, sigma)))
+    ref = statistics.median(times["cv2 blur + Canny"][1:])
+    print(f"{photo}: {img8.shape[1]}x{img8.shape[0]}, LOW,HIGH = {LOW},{HIGH}, sigma {sigma}, medians of {repeats}")
+    for name, ts in times.items():
+        t = statistics.median(ts[1:])
+        print(f"  {name:24} {1e3 * t:8.1f} ms  {t / ref:5.2f}x")
+    print(f"  uint8 and float32 edge maps equal: {same}")
+    for dtype in ("float32", "uint8"):
+        print(f"  peak memory, {dtype} edges: {_peak_memory(photo, dtype)}")
+
+
+_MEMORY = """
+import re, sys, numpy as np, torch
+from PIL import Image
+from convlearn.edges import canny
+torch.set_num_threads(2)
+# VmHWM, this process's peak RSS: ru_maxrss would carry the parent's peak across fork and exec.
+rss = lambda: 1024 * int(re.search(r"VmHWM:\\s+(\\d+)", open("/proc/self/status").read()).group(1))
+base = rss()
+X = torch.from_numpy(np.asarray(Image.open(sys.argv[1]).convert("L")).copy()).float().div_(255)
+decoded = rss()
+canny(X, {low}, {high}, 1.0, dtype=getattr(torch, sys.argv[2]))
+image = X.numel() * 4
+print(f"{{(rss() - base) / image:.2f}}x the float32 image above import torch "
+      f"(decoding: {{(decoded - base) / image:.2f}}x; canny: {{(rss() - decoded) / image:.2f}}x more)")
+"""
+
+
+def _peak_memory(photo: str, dtype: str) -> str:
+    code = _MEMORY.format(low=LOW, high=HIGH)
+    return subprocess.run([sys.executable, "-c", code, photo, dtype], capture_output=True, text=True).stdout.strip()
+
+
 def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("--speed", metavar="PHOTO", help="time canny against OpenCV on this photo instead")
+    p.add_argument("--repeats", type=int, default=11)
+    args = p.parse_args()
+    if args.speed:
+        speed(args.speed, args.repeats)
+        return
     print(f"cv2 {cv2.__version__}, torch {torch.__version__}, {platform.machine()} CPU, LOW,HIGH = {LOW},{HIGH}\n")
     header = ["image", "sigma", "dtype", "edge px (convlearn / OpenCV)", "exact (IoU)", "convlearn within 1 px"]
     print("| " + " | ".join([*header, "OpenCV within 1 px"]) + " |")

@@ -32,8 +32,9 @@ def _table(values, title: str):
 class _Screen:
     """What ``detect`` shows as it runs: the progress bar, each file's lines, the summary."""
 
-    def __init__(self, *, print_: bool, table: bool, json_: bool, quiet: bool):
+    def __init__(self, *, print_: bool, table: bool, json_: bool, quiet: bool, canny: str | None = None):
         self.print_, self.table, self.json_, self.quiet = print_, table, json_, quiet
+        self.canny = canny  # --canny as given: its thresholds are told, and an empty edge map is warned of
         self.progress = None
 
     def hooks(self) -> dict:
@@ -96,11 +97,28 @@ class _Screen:
             if self.table:
                 for t in _table(values.numpy(), result.source):
                     stdout.print(t)
+        self._tell_canny(result)
         if not self.job.several and not self.quiet and result.ok and result.to_file:
             h, w = result.shape[:2]
             extra = f", angle -> {result.angle_output}" if result.angle_output else ""
             line = escape(f"{result.source_name} -> {result.output}  ({h}x{w}){extra}")
             self.status.print(f"[dim]{line}[/]", highlight=False)
+
+    def _tell_canny(self, result) -> None:
+        """--canny auto: the thresholds it chose (--json has them); any --canny: a warning for no edge at all."""
+        from rich.markup import escape
+
+        from convlearn.cli.render import stderr
+
+        if self.canny is None or not result.ok:
+            return
+        pairs = result.threshold if isinstance(result.threshold, list) else []
+        if pairs and not self.quiet and not self.json_:
+            told = ", ".join(f"{lo:.4g},{hi:.4g}" for lo, hi in zip(pairs[::2], pairs[1::2], strict=True))
+            self.status.print(escape(f"{result.source_name}: --canny auto chose {told}"), highlight=False)
+        if result.max == 0:
+            hint = "lower the thresholds" if pairs else "lower the thresholds or try --canny auto"
+            stderr.print(escape(f"warning: no edges in {result.source_name}; {hint}"), highlight=False)
 
     def summary(self, outcome) -> None:
         """Rank 0, once every rank is done: the failures, and where the files went."""
@@ -220,9 +238,10 @@ def detect(
     canny: str | None = typer.Option(
         None,
         "--canny",
-        metavar="LOW,HIGH",
+        metavar="LOW,HIGH|auto",
         help="Thin edges by Canny (Gaussian, Sobel, non-maximum suppression, hysteresis). LOW,HIGH bound the "
-        "gradient magnitude in image units (images are 0..1; OpenCV's 100,200 on 8-bit images is 0.392,0.784). "
+        "gradient magnitude in image units (images are 0..1; OpenCV's 100,200 on 8-bit images is 0.392,0.784); "
+        "auto: HIGH is Otsu's threshold of the gradient magnitude, LOW half of it. "
         "Not with --kernel, --mode or --border: the output has the input's size.",
     ),
     sigma: float | None = typer.Option(
@@ -282,7 +301,7 @@ def detect(
     """
     from convlearn.detect import run_detect
 
-    screen = _Screen(print_=print_, table=table, json_=json_, quiet=quiet)
+    screen = _Screen(print_=print_, table=table, json_=json_, quiet=quiet, canny=canny)
     with screen:
         outcome = run_detect(
             inputs=images,

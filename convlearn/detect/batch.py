@@ -53,6 +53,7 @@ def run_batch(
     angle_outputs: Sequence[str | None] | None = None,
     on_result: OnResult | None = None,
     keep_values: bool = False,
+    ready: dict[int, tuple] | None = None,
 ) -> BatchReport:
     """Run the pipeline on many files: decode ahead, filter in batches, write each result.
 
@@ -71,6 +72,8 @@ def run_batch(
         on_result: called in input order, in this thread, with each file's
             result and (when ``keep_values``) its values on the CPU.
         keep_values: pass the values to ``on_result`` (for printing them).
+        ready: inputs decoded already, ``{id(source): (value, error)}``: the first
+            one, decoded while torch was imported (see :func:`~convlearn.detect.run_detect`).
 
     Returns:
         The report: one :class:`~convlearn.detect.FileResult` per source.
@@ -84,6 +87,7 @@ def run_batch(
         raise InputError(f"Got {len(outputs)} outputs for {len(sources)} inputs")
     angles = list(angle_outputs) if angle_outputs is not None else [None] * len(sources)
     batch = _Batch(list(sources), list(outputs), angles, kernel, config, device, on_result, keep_values)
+    batch.ready = dict(ready or {})
     return batch.run()
 
 
@@ -136,6 +140,7 @@ class _Batch:
         self.on_result, self.keep_values = on_result, keep_values
         self.single = len(sources) == 1  # a single file raises its own error
         self.report = BatchReport(self.sources)
+        self.ready: dict[int, tuple] = {}  # inputs decoded before the batch started
 
     def run(self) -> BatchReport:
         """Filter every file, in batches, while the next ones decode and the last ones encode; returns the report."""
@@ -166,7 +171,12 @@ class _Batch:
         return self.report
 
     def _load(self, source: Source) -> np.ndarray:
-        return read_input(
+        if id(source) in self.ready:
+            value, error = self.ready.pop(id(source))
+            if error is not None:
+                raise error
+            return value
+        return read_input(  # as run.decode_input, which decodes the first input while torch imports
             source.path,
             channels=self.config.channels,
             max_pixels=self.config.max_pixels,

@@ -18,6 +18,7 @@ from convlearn.images.config import CHANNELS, DEFAULT_MAX_PIXELS, OUTPUT_FORMATS
 from convlearn.kernels import KERNELS, Kernel, is_magnitude
 
 __all__ = [
+    "MAX_CANNY",
     "MAX_SIGMA",
     "DetectConfig",
     "check_config",
@@ -44,7 +45,7 @@ class DetectConfig:
     magnitude: bool = False  # sqrt(gx² + gy²) of the kernel's gradient pair
     angle: bool = False  # also compute atan2(gy, gx) (needs magnitude or canny)
     threshold: float | str | None = None  # a number, "otsu", or None for the raw values
-    canny: str | tuple[float, float] | None = None  # (low, high) on the gradient magnitude, or "LOW,HIGH"
+    canny: str | tuple[float, float] | None = None  # (low, high) on the gradient magnitude, "LOW,HIGH" or "auto"
     sigma: float | None = None  # Canny's Gaussian; None: skimage.feature.canny's 1.0 (only with canny)
     fmt: str = "png"  # format for stdout and for directories of outputs
     batch_size: int = 8  # files stacked per trip to the device
@@ -53,6 +54,9 @@ class DetectConfig:
     raw_orientation: bool = False  # False: turn JPEGs upright by their EXIF orientation, as viewers do
 
 
+#: The largest Sobel gradient magnitude an image in [0, 1] can have, sqrt(4² + 2²) = 2 sqrt(5)
+#: (three pixels of the 3x3 window at 1 on one side, gx = 4, gy = 2): a higher threshold finds no edge.
+MAX_CANNY = math.sqrt(20)
 #: Largest Canny --sigma: a Gaussian far wider than any image (it is cut to the image) yet finite to compute.
 MAX_SIGMA = 1e6
 
@@ -78,21 +82,34 @@ def parse_threshold(text: str | float) -> float | str:
     return value
 
 
-def parse_canny(value: str | tuple[float, float]) -> tuple[float, float]:
-    """``--canny``'s ``LOW,HIGH`` (or a pair given from Python): two finite numbers with ``0 <= LOW <= HIGH``.
+def parse_canny(value: str | tuple[float, float]) -> tuple[float, float] | str:
+    """``--canny``'s ``LOW,HIGH`` (or a pair given from Python), or ``auto``.
 
-    >>> parse_canny("0.1,0.3"), parse_canny((0, 1))
-    ((0.1, 0.3), (0.0, 1.0))
+    Two finite numbers with ``0 <= LOW <= HIGH <= MAX_CANNY``: a higher
+    threshold than the largest gradient magnitude of an image in [0, 1] would
+    find no edge, and is most likely OpenCV's 8-bit numbers, so the message
+    gives them divided by 255.
+
+    >>> parse_canny("0.1,0.3"), parse_canny((0, 1)), parse_canny("Auto")
+    ((0.1, 0.3), (0.0, 1.0), 'auto')
     """
     is_text = isinstance(value, str)
+    if is_text and value.strip().lower() == "auto":
+        return "auto"
     text = value if is_text else ",".join(map(str, value))  # what a message shows
     parts = [p.strip() for p in value.split(",")] if is_text else list(value)
     try:
         low, high = (float(p) for p in parts)
     except (TypeError, ValueError):
-        raise InputError(f"Invalid Canny thresholds {text!r}. Expected LOW,HIGH, for example 0.1,0.3") from None
+        raise InputError(f"Invalid Canny thresholds {text!r}. Expected LOW,HIGH or auto, for example 0.1,0.3") from None
     if not (math.isfinite(low) and math.isfinite(high)) or not 0 <= low <= high:
         raise InputError(f"Invalid Canny thresholds {text!r}. Expected 0 <= LOW <= HIGH, for example 0.1,0.3")
+    if high > MAX_CANNY:
+        raise InputError(
+            f"Canny thresholds {text!r} are above {MAX_CANNY:.3f}, the largest gradient magnitude of an image "
+            f"in [0, 1], so nothing would be an edge. Thresholds are in image units: OpenCV's 8-bit "
+            f"{low:g},{high:g} is --canny {low / 255:.3f},{high / 255:.3f} here (or try --canny auto)"
+        )
     return low, high
 
 
@@ -103,7 +120,7 @@ def check_config(config: DetectConfig) -> DetectConfig:
         config: the settings as given; ``threshold`` and ``canny`` may still be text.
 
     Returns:
-        The config, normalised: ``threshold`` a number or ``"otsu"``, ``canny`` a ``(low, high)`` pair.
+        The config, normalised: ``threshold`` a number or ``"otsu"``, ``canny`` a ``(low, high)`` pair or ``"auto"``.
 
     Raises:
         InputError: a bad choice, or options that do not go together.
@@ -163,7 +180,7 @@ def _check_choices(c: DetectConfig) -> None:
         raise invalid_choice("PNG compression", c.png_compression, [str(n) for n in range(10)])
 
 
-def _check_canny(c: DetectConfig, threshold: float | str | None) -> tuple[float, float]:
+def _check_canny(c: DetectConfig, threshold: float | str | None) -> tuple[float, float] | str:
     """Canny's thresholds and sigma, and the options it replaces left out."""
     canny = parse_canny(c.canny)
     if c.magnitude:

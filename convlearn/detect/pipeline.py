@@ -33,7 +33,7 @@ class DetectOutput:
 
     values: torch.Tensor  # the filtered image, edge map or magnitude
     angle: torch.Tensor | None = None  # atan2(gy, gx), when asked for
-    threshold: torch.Tensor | None = None  # the threshold used per plane, when asked for
+    threshold: torch.Tensor | None = None  # the threshold used per plane, when asked for; --canny auto: (low, high)
 
 
 def apply_kernel(image: torch.Tensor | np.ndarray, kernel: Kernel, config: DetectConfig | None = None) -> torch.Tensor:
@@ -93,10 +93,15 @@ def _pipeline(X: torch.Tensor, kernel: Kernel, cfg: DetectConfig) -> DetectOutpu
     from convlearn import edges
 
     gx = gy = None
+    thresholds = None
     if cfg.canny is not None:
-        low, high = cfg.canny
         sigma = 1.0 if cfg.sigma is None else cfg.sigma  # None: not given, skimage's 1.0
-        parts = edges.canny_parts(X, low, high, sigma, gradients=cfg.angle)
+        if cfg.canny == "auto":
+            thresholds = edges.canny_thresholds(X, sigma)  # (N, 2): low, high per plane
+            low, high = thresholds[:, 0], thresholds[:, 1]
+        else:
+            low, high = cfg.canny
+        parts = edges.canny_parts(X, low, high, sigma, gradients=cfg.angle, dtype=torch.uint8)  # 0 or 1 a byte
         Y, gx, gy = parts.edges, parts.gx, parts.gy
     elif cfg.magnitude:
         kx, ky = gradient_pair(kernel)
@@ -107,7 +112,6 @@ def _pipeline(X: torch.Tensor, kernel: Kernel, cfg: DetectConfig) -> DetectOutpu
     else:
         Y = _correlate(X, kernel, cfg)
     angle = edges.gradient_angle(gx, gy) if cfg.angle and gx is not None else None
-    thresholds = None
     if cfg.threshold is not None:
         Y, thresholds = edges.apply_threshold(Y, cfg.threshold)
     return DetectOutput(Y, angle, thresholds)
@@ -138,8 +142,9 @@ def detect_stack(images: np.ndarray, kernel: Kernel, config: DetectConfig, devic
         device: from :func:`~convlearn.runtime.resolve_device`.
 
     Returns:
-        The results on ``device``, one per image; the thresholds as :math:`(B, P)`,
-        one per plane (P is 1, or 3 with ``channels="each"``).
+        The results on ``device``, one per image (Canny's edges as uint8 0 and 1,
+        a byte a pixel; the rest float32); the thresholds as :math:`(B, P)`, one per
+        plane (P is 1, or 3 with ``channels="each"``; ``--canny auto``: low and high, 2P).
 
     Shape:
         - images: :math:`(B, H, W)`, or :math:`(B, H, W, 3)` with ``channels="each"``

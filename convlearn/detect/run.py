@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import sys
+import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -21,13 +22,24 @@ from convlearn.detect.report import BatchReport
 from convlearn.errors import InputError
 from convlearn.files import STDIO, Source, check_not_input, collect_inputs, make_output_dirs, plan_outputs
 from convlearn.images.decode import require_file
+from convlearn.images.stdio import read_input
 from convlearn.kernels import Kernel, kernel_file_of, parse_kernel
 from convlearn.runtime.config import check_device, under_torchrun
 
 if TYPE_CHECKING:
     from convlearn.detect.batch import OnResult
 
-__all__ = ["DetectJob", "DetectOutcome", "run_detect"]
+__all__ = ["DetectJob", "DetectOutcome", "decode_input", "run_detect"]
+
+
+def decode_input(source: Source, config: DetectConfig):
+    """One input as ``detect`` reads it (a float32 array in [0, 1]), without torch."""
+    return read_input(
+        source.path,
+        channels=config.channels,
+        max_pixels=config.max_pixels,
+        exif_orientation=not config.raw_orientation,
+    )
 
 
 @dataclass(frozen=True)
@@ -202,8 +214,43 @@ def _plan_angles(
     return angles
 
 
+def _head_start(plan: _Plan) -> dict[int, tuple[Any, BaseException | None]]:
+    """Import torch (and the batch runner) on a thread while this one decodes the first input.
+
+    Decoding (Pillow, in C, the GIL released) and the import then overlap, so a
+    one-photo run costs little more than ``import torch``. Under torchrun the
+    first input of this rank is known only after torch, so nothing is decoded early.
+
+    Returns:
+        ``{id(source): (value, error)}`` for the input decoded here, for :func:`run_batch`.
+    """
+    failed: list[BaseException] = []
+
+    def load() -> None:
+        try:
+            import convlearn.detect.batch
+            import convlearn.runtime.distributed  # noqa: F401
+        except BaseException as e:  # raised in the calling thread below
+            failed.append(e)
+
+    importer = threading.Thread(target=load, name="convlearn-import-torch", daemon=True)
+    importer.start()
+    ready: dict[int, tuple[Any, BaseException | None]] = {}
+    if plan.sources and not under_torchrun():
+        first = plan.sources[0]
+        try:
+            ready[id(first)] = (decode_input(first, plan.config), None)
+        except Exception as e:  # the batch reports it as it would its own
+            ready[id(first)] = (None, e)
+    importer.join()
+    if failed:
+        raise failed[0]
+    return ready
+
+
 def _run(plan: _Plan, *, keep_values: bool, hooks: _Hooks) -> DetectOutcome:
     """Filter this rank's share of the files, gather every rank's results, tell them on rank 0."""
+    ready = _head_start(plan)
     from convlearn.detect.batch import run_batch
     from convlearn.runtime import distributed, resolve_device
 
@@ -229,6 +276,7 @@ def _run(plan: _Plan, *, keep_values: bool, hooks: _Hooks) -> DetectOutcome:
         angle_outputs=angles,
         on_result=hooks.on_result,
         keep_values=keep_values,
+        ready=ready,
     )
     outcome = _gather(job, report, start)
     if where.is_main and hooks.on_summary is not None:

@@ -11,6 +11,7 @@ from convlearn.edges.canny import (
     CannyResult,
     canny,
     canny_parts,
+    canny_thresholds,
     hysteresis,
     non_max_suppression,
 )
@@ -24,6 +25,7 @@ __all__ = [
     "apply_threshold",
     "canny",
     "canny_parts",
+    "canny_thresholds",
     "gradient_angle",
     "gradient_magnitude",
     "hysteresis",

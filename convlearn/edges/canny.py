@@ -16,13 +16,14 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-import numpy as np
 import torch
 import torch.nn.functional as F
 
 from convlearn.corr import as_planes
 from convlearn.edges import bands
 from convlearn.edges.gradients import gradient_magnitude, smooth, sobel_gradients
+from convlearn.edges.labels import kept_components
+from convlearn.edges.threshold import otsu_threshold
 from convlearn.errors import InputError
 
 __all__ = [
@@ -31,6 +32,7 @@ __all__ = [
     "CannyResult",
     "canny",
     "canny_parts",
+    "canny_thresholds",
     "hysteresis",
     "non_max_suppression",
 ]
@@ -46,7 +48,7 @@ TAN_67_5 = TAN_22_5 + 2
 class CannyResult:
     """What :func:`canny_parts` computes: the edges and the gradients they came from."""
 
-    edges: torch.Tensor  # (N, H, W) float, 1 on an edge, else 0
+    edges: torch.Tensor  # (N, H, W) 1 on an edge, else 0; X's dtype unless asked otherwise
     gx: torch.Tensor | None  # (N, H, W) Sobel x of the smoothed image; None when not asked for
     gy: torch.Tensor | None  # (N, H, W) Sobel y of the smoothed image; None when not asked for
 
@@ -114,27 +116,9 @@ def _edges(cand: torch.Tensor, node: torch.Tensor) -> tuple[torch.Tensor, torch.
     return torch.cat([u, v]), torch.cat([v, u])
 
 
-def _kept_components(cand: np.ndarray, seeds: np.ndarray, dtype: type = bool) -> np.ndarray:
-    """1 on the 8-connected components of each plane of ``cand`` that hold a seed, 0 elsewhere, in ``dtype``."""
-    from scipy import ndimage
-
-    connect = np.zeros((3, 3, 3), dtype=bool)
-    connect[1] = True  # 8-connected within a plane, never across planes
-    labels, count = ndimage.label(cand, structure=connect)  # (N, H, W), 0 off the candidates
-    lit = np.zeros(count + 1, dtype=dtype)
-    lit[labels[seeds]] = 1  # components that hold a seed
-    lit[0] = 0
-    if np.count_nonzero(cand) > cand.size // 8:
-        return np.take(lit, labels)
-    out = np.zeros(cand.shape, dtype=dtype)  # few candidates (a photo's edges): look up only theirs
-    where = np.flatnonzero(cand)
-    out.reshape(-1)[where] = lit[labels.reshape(-1)[where]]
-    return out
-
-
 def _hysteresis_label(cand: torch.Tensor, seeds: torch.Tensor) -> torch.Tensor:
     """:func:`hysteresis` on the CPU: label the 8-connected components of each plane, keep those with a seed."""
-    return torch.from_numpy(_kept_components(cand.numpy(), seeds.numpy()))
+    return torch.from_numpy(kept_components(cand.numpy(), seeds.numpy(), bool))
 
 
 def hysteresis(strong: torch.Tensor, weak: torch.Tensor) -> torch.Tensor:
@@ -201,37 +185,89 @@ def _hysteresis_parallel(cand: torch.Tensor, seeds: torch.Tensor) -> torch.Tenso
     return out
 
 
-def canny_parts(X: torch.Tensor, low: float, high: float, sigma: float = 1.0, gradients: bool = True) -> CannyResult:
+def _check_thresholds(low, high, N: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """``low`` and ``high`` as float64 tensors of one value per plane, checked: finite, ``0 <= low <= high``."""
+    lows = torch.as_tensor(low, dtype=torch.float64).reshape(-1).cpu()
+    highs = torch.as_tensor(high, dtype=torch.float64).reshape(-1).cpu()
+    lows, highs = lows.expand(N) if lows.numel() == 1 else lows, highs.expand(N) if highs.numel() == 1 else highs
+    ok = lows.shape == highs.shape == (N,) and bool(torch.isfinite(lows).all() and torch.isfinite(highs).all())
+    if not ok or not bool(((lows >= 0) & (lows <= highs)).all()):
+        raise InputError(
+            f"Invalid Canny thresholds {low}, {high}. Expected 0 <= LOW <= HIGH (one pair or one per plane)"
+        )
+    return lows, highs
+
+
+def canny_parts(
+    X: torch.Tensor, low, high, sigma: float = 1.0, gradients: bool = True, dtype: torch.dtype | None = None
+) -> CannyResult:
     """Canny edges and, with ``gradients``, the Sobel gradients behind them; see :func:`canny`.
+
+    ``low`` and ``high`` are numbers, or one per plane (a tensor or sequence
+    of :math:`N` values, as :func:`canny_thresholds` gives). ``dtype``: of the
+    edge map, X's by default; ``torch.uint8`` or ``torch.bool`` save memory.
 
     On the CPU (float32 and float64) the steps before hysteresis run band by
     band in cache (:mod:`convlearn.edges.bands`), with the same arithmetic and
-    so the same edges as the whole-image steps used on other devices.
+    so the same edges as the whole-image steps used on other devices; the
+    hysteresis labels row chunks in parallel (:mod:`convlearn.edges.labels`).
     """
-    if not (math.isfinite(low) and math.isfinite(high)) or not 0 <= low <= high:
-        raise InputError(f"Invalid Canny thresholds {low}, {high}. Expected 0 <= LOW <= HIGH")
     if not math.isfinite(sigma) or sigma < 0:
         raise InputError(f"Invalid Canny sigma {sigma}. Expected a number >= 0 (0: no smoothing)")
     Xb, _ = as_planes(X, "canny")
+    lows, highs = _check_thresholds(low, high, Xb.shape[0])
+    dtype = X.dtype if dtype is None else dtype
     gx = gy = None
     if Xb.device.type == "cpu" and Xb.dtype in (torch.float32, torch.float64):
-        weak, strong = bands.candidates(Xb, low, high, sigma)  # (N, H, W) bool arrays, strong within weak
-        dtype = np.float32 if Xb.dtype == torch.float32 else np.float64
-        edges = torch.from_numpy(_kept_components(weak, strong, dtype))
+        np_dtype = torch.empty(0, dtype=dtype).numpy().dtype
+        # (N, H, W) uint8 levels, 1 weak, 2 strong, handed over (no reference kept here) to be freed once labelled
+        edges = torch.from_numpy(kept_components(bands.levels(Xb, lows, highs, sigma), None, np_dtype))
         if gradients:
             gx, gy = sobel_gradients(smooth(Xb, sigma))
     else:
         gx, gy = sobel_gradients(smooth(Xb, sigma))  # (N, H, W) each
         mag = gradient_magnitude(gx, gy)
-        weak = non_max_suppression(mag, gx, gy) & (mag > low)
-        edges = hysteresis(weak & (mag > high), weak).to(X.dtype)
+        lo, hi = (t.to(mag)[:, None, None] for t in (lows, highs))  # (N, 1, 1)
+        weak = non_max_suppression(mag, gx, gy) & (mag > lo)
+        edges = hysteresis(weak & (mag > hi), weak).to(dtype)
     edges = edges.reshape(X.shape)
     if gx is None or gy is None:
         return CannyResult(edges, None, None)
     return CannyResult(edges, gx.reshape(X.shape), gy.reshape(X.shape))
 
 
-def canny(X: torch.Tensor, low: float, high: float, sigma: float = 1.0) -> torch.Tensor:
+def canny_thresholds(X: torch.Tensor, sigma: float = 1.0, ratio: float = 0.5) -> torch.Tensor:
+    """Canny's thresholds from the image itself: Otsu's threshold of the gradient magnitude, and half of it.
+
+    ``high`` is Otsu's threshold (Otsu, 1979; see :func:`otsu_threshold`) of the
+    magnitude of the smoothed image's Sobel gradient, the split between flat
+    and edge-like pixels that maximises the between-class variance; ``low`` is
+    ``ratio * high``. This is the rule of Fang, Yue and Yu, "The Study on An
+    Application of Otsu Method in Canny Operator" (ISIP 2009), with Canny's own
+    advice of a low threshold a half to a third of the high one.
+
+    Args:
+        X: float image(s) in [0, 1].
+        sigma: the Gaussian of :func:`canny`.
+        ratio: ``low / high``.
+
+    Returns:
+        ``(..., 2)``: ``(low, high)`` for each plane, in float64.
+
+    >>> X = torch.zeros(16, 16); X[:, 8:] = 1
+    >>> canny_thresholds(X, sigma=0).tolist()
+    [1.0, 2.0]
+    """
+    Xb, lead = as_planes(X, "canny_thresholds")
+    if Xb.device.type == "cpu" and Xb.dtype in (torch.float32, torch.float64):
+        mag = bands.magnitude(Xb, sigma)  # the same values, without whole-image gx, gy and smoothing
+    else:
+        mag = gradient_magnitude(*sobel_gradients(smooth(Xb, sigma)))
+    high = otsu_threshold(mag.double())  # (N,); otsu_threshold works in float64 anyway
+    return torch.stack([ratio * high, high], dim=-1).reshape(*lead, 2).cpu()
+
+
+def canny(X: torch.Tensor, low, high, sigma: float = 1.0, dtype: torch.dtype | None = None) -> torch.Tensor:
     """Thin edges by Canny's method: smoothing, gradient, non-maximum suppression, hysteresis.
 
     1. Gaussian smoothing with ``sigma`` (:func:`smooth`; 0 skips it, as ``cv2.Canny``);
@@ -247,9 +283,12 @@ def canny(X: torch.Tensor, low: float, high: float, sigma: float = 1.0) -> torch
         high: strong threshold, ``>= low``. For OpenCV's ``cv2.Canny(img8, 100, 200)``
             use ``100/255, 200/255``.
         sigma: the Gaussian's standard deviation in pixels.
+        dtype: of the result; X's by default (``torch.uint8`` or ``torch.bool``: a quarter
+            of float32's memory, and faster). :func:`canny_thresholds` finds ``low, high``
+            from the image.
 
     Returns:
-        float tensor of X's shape: 1 on an edge, 0 elsewhere.
+        tensor of X's shape: 1 on an edge, 0 elsewhere.
 
     Shape:
         - X: :math:`(..., H, W)`
@@ -259,4 +298,4 @@ def canny(X: torch.Tensor, low: float, high: float, sigma: float = 1.0) -> torch
     >>> canny(X, 0.5, 1.0, sigma=0)[3].tolist()
     [0.0, 0.0, 0.0, 1.0, 0.0, 0.0, 0.0]
     """
-    return canny_parts(X, low, high, sigma, gradients=False).edges
+    return canny_parts(X, low, high, sigma, gradients=False, dtype=dtype).edges

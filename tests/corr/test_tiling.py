@@ -33,6 +33,10 @@ def test_tiling_for_budget(monkeypatch):
     cpu = torch.device("cpu")
     monkeypatch.setitem(tiling.TILE_ELEMENTS, "cpu", 1 << 18)
     monkeypatch.setattr(threads, "workers", lambda: 2)
+    # Work small enough for the calling thread is not cut for the workers: one tile within the budget.
+    assert tiling.tiling_for(300, 28, 28, (3, 3), cpu) == Tiling(300, 26, 26)
+    assert tiling.tiling_for(1, 400, 400, (3, 3), cpu) == Tiling(1, 398, 398)
+    monkeypatch.setattr(threads, "INLINE_TAPS", 0)  # from here on, work shared among the workers
     # Bands of full rows that fit the budget.
     assert tiling.tiling_for(1, 4096, 4096, (3, 3), cpu) == Tiling(1, (1 << 18) // 4096 - 2, 4094)
     # Many small images go together, in one tile per worker.
