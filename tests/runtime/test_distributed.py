@@ -159,6 +159,7 @@ def test_detect_under_torchrun_writes_each_output_once_and_rank_0_tells(data: Pa
     assert one.exit_code == 1
     run = _torchrun("detect", "images", "-o", "two", "-k", "sobel-x", "--device", "cpu", "--json", cwd=tmp_path)
     assert run.returncode != 0  # a file failed on one rank: the job fails
+    assert (tmp_path / "two").is_dir(), run.stdout + run.stderr  # it failed for that file, not before the work
     made = sorted(p.name for p in (tmp_path / "two").iterdir())
     assert made == sorted(p.name for p in (tmp_path / "one").iterdir()) and len(made) == N_PAIRS
     for name in made:
