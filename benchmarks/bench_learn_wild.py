@@ -127,7 +127,9 @@ def imagemagick_filters(exe: str | None) -> dict[str, Callable]:
 
             buf = io.BytesIO()
             Image.fromarray(x).save(buf, format="PNG")
-            run = subprocess.run([exe, "png:-", *ops, "-depth", "8", "png:-"], input=buf.getvalue(), capture_output=True)
+            run = subprocess.run(
+                [exe, "png:-", *ops, "-depth", "8", "png:-"], input=buf.getvalue(), capture_output=True
+            )
             if run.returncode:
                 raise RuntimeError(run.stderr.decode())
             return np.asarray(Image.open(io.BytesIO(run.stdout)).convert("L"))
@@ -189,13 +191,22 @@ def run_cli(inp: Path, target: Path, work: Path) -> dict:
     if run.returncode:
         return {"error": run.stderr.decode().strip().splitlines()[-1:], "time": seconds}
     d = json.loads(kfile.read_text())
-    subprocess.run([exe, "detect", str(inp), "-k", str(kfile), "--mode", "same", "--border", "reflect", "-o", str(back), "-q"], check=True)
+    subprocess.run(
+        [exe, "detect", str(inp), "-k", str(kfile), "--mode", "same", "--border", "reflect", "-o", str(back), "-q"],
+        check=True,
+    )
     closest = d.get("closest") or {}
     name = closest.get("spec", "-") if isinstance(closest, dict) else str(closest)
     if isinstance(closest, dict) and "scale" in closest:
         name = f"{closest['scale']:g} x {name}"
     size = "x".join(map(str, d.get("kernel_size", np.shape(d["kernel"]))))
-    return {"back": np.load(back).astype(np.float64) * 255, "size": size, "name": name, "linear": d.get("linear", "-"), "time": seconds}
+    return {
+        "back": np.load(back).astype(np.float64) * 255,
+        "size": size,
+        "name": name,
+        "linear": d.get("linear", "-"),
+        "time": seconds,
+    }
 
 
 def run_proto(inp: Path, target: Path, work: Path) -> dict:

@@ -13,7 +13,8 @@ one step of an 8-bit (or 16-bit) file, and for a float target one unit of its va
   coefficients of a block is quantised with step q; the orthonormal DCT keeps
   energy, so the pixel-domain error variance is the mean over the 64
   coefficients of each one's error variance: within its bin where the
-  coefficient was kept (q²/12 at most, less where the Laplacian falls across the bin), and, where it was quantised to zero, the variance of a Laplacian
+  coefficient was kept (q²/12 at most, less where the Laplacian falls across
+  the bin), and, where it was quantised to zero, the variance of a Laplacian
   coefficient inside ``(-q/2, q/2)`` (its scale from the share of zeros, read
   off the decoded image's own DCT). Plus the 8-bit rounding before and after.
   The quality is estimated by matching the table with the IJG tables.
@@ -221,7 +222,7 @@ def _natural(table: np.ndarray) -> np.ndarray:
 def _array_model(values: np.ndarray, fmt: str) -> NoiseModel:
     if values.dtype == np.uint8 or values.dtype == bool:
         return NoiseModel(ROUNDING, "8-bit", f"8-bit {fmt}")
-    if values.dtype in (np.uint16, np.int32) and fmt != "NumPy array" or values.dtype == np.uint16:
+    if values.dtype == np.uint16 or (values.dtype == np.int32 and fmt != "NumPy array"):
         return NoiseModel(ROUNDING, "16-bit", f"16-bit {fmt}", full_scale=65535.0)
     if values.dtype == np.float32:
         return NoiseModel(float32_floor(values), "float32", f"float32 {fmt}", full_scale=1.0)

@@ -40,8 +40,9 @@ MAX_SIDE = 15
 SAMPLE = 60_000
 #: Spatial folds and the side of the blocks dealt into them (a multiple of JPEG's 8).
 FOLDS, BLOCK = 4, 64
-#: A smaller size (or no bias) is kept while its held-out MSE is within this many floor² of the best.
-SIZE_TOLERANCE = 0.05
+#: A smaller size (or no bias) is kept while its held-out MSE is within this fraction of the best
+#: (plus :data:`SIZE_FLOOR` floor²): the held-out MSE of ~60,000 pixels is itself uncertain by ~1%.
+SIZE_TOLERANCE, SIZE_FLOOR = 0.01, 0.002
 #: Linear while the RMS residual is at most this multiple of the noise floor.
 LINEAR_RATIO = 2.0
 #: A built-in is named while it costs at most this many floor² per pixel more than the free kernel.
@@ -129,7 +130,9 @@ def fold_sums(x: np.ndarray, y: np.ndarray, keep: np.ndarray, seed: int = 0) -> 
     for f in range(FOLDS):
         sel = fold == f
         A = np.empty((int(sel.sum()), p))
-        A[:, :-1] = x[(ii[sel][:, None, None] + offsets[None, :, None]), (jj[sel][:, None, None] + offsets[None, None, :])].reshape(-1, p - 1)
+        A[:, :-1] = x[
+            (ii[sel][:, None, None] + offsets[None, :, None]), (jj[sel][:, None, None] + offsets[None, None, :])
+        ].reshape(-1, p - 1)
         A[:, -1] = 1.0
         t = y[ii[sel], jj[sel]]
         G[f], b[f], yy[f], n[f] = A.T @ A, A.T @ t, t @ t, t.size
@@ -152,7 +155,7 @@ def held_out_mse(s: FoldSums, h: int, w: int, bias: bool) -> float:
         Gf, bf = s.G[f][np.ix_(idx, idx)], s.b[f][idx]
         k = _solve(Gt - Gf, bt - bf)
         sse += k @ Gf @ k - 2 * k @ bf + s.yy[f]
-    return float(sse / s.n.sum())
+    return max(0.0, float(sse / s.n.sum()))
 
 
 def select_size(s: FoldSums, noise: NoiseModel) -> tuple[tuple[int, int], bool, dict]:
@@ -164,7 +167,8 @@ def select_size(s: FoldSums, noise: NoiseModel) -> tuple[tuple[int, int], bool, 
     sides = range(1, MAX_SIDE + 1, 2)
     scores = {(h, w, bias): held_out_mse(s, h, w, bias) for h in sides for w in sides for bias in (False, True)}
     best = min(scores.values())
-    tol = SIZE_TOLERANCE * noise.floor_levels**2 + 1e-12 * max(1.0, best)
+    # and what float64 cancellation in k'Gk - 2k'b + y'y leaves (exact float targets)
+    tol = SIZE_TOLERANCE * best + SIZE_FLOOR * noise.floor_levels**2 + 1e-12 * float(s.yy.sum() / s.n.sum())
     ok = [key for key, mse in scores.items() if mse <= best + tol]
     h, w, bias = min(ok, key=lambda key: (key[0] * key[1], max(key[0], key[1]), key[2], scores[key]))
     return (h, w), bias, scores
@@ -185,17 +189,72 @@ def decide(x: np.ndarray, y: np.ndarray, noise: NoiseModel, margin: float | None
     """
     x, y = np.asarray(x, np.float64), np.asarray(y, np.float64)
     keep, margin = clip_mask(y, noise, margin)
-    s = fold_sums(x, y, keep, seed)
-    (h, w), bias, scores = select_size(s, noise)
+    (h, w), bias, scores, s, k = _fit(x, y, keep, noise, seed)
+    if margin > 0 and not keep.all():
+        # Leaving out by the target's value favours pixels whose noise lifted them: refit on the
+        # pixels whose *prediction* is clear of the ends, which the noise did not choose.
+        from scipy.ndimage import correlate
+
+        pred = correlate(x, k[: h * w].reshape(h, w), mode="reflect") + (k[-1] if bias else 0.0)
+        keep = (pred > margin) & (pred < noise.full_scale - margin) & (y > 0) & (y < noise.full_scale)
+        (h, w), bias, scores, s, k = _fit(x, y, keep, noise, seed)
     idx = s.index(h, w, bias)
     G, b, yy, n = s.G.sum(0)[np.ix_(idx, idx)], s.b.sum(0)[idx], float(s.yy.sum()), float(s.n.sum())
-    k = _solve(G, b)
     rms = math.sqrt(max(0.0, (k @ G @ k - 2 * k @ b + yy) / n))
     kernel = k[: h * w].reshape(h, w)
     name = name_kernel(kernel, G, b, yy, n, bias, noise)
-    linear = rms <= LINEAR_RATIO * noise.floor_levels
-    why = f"{h}x{w} predicts held-out blocks best; RMS {rms:.3g} vs {noise.describe()}"
-    return Decision(kernel, float(k[-1]) if bias else 0.0, rms, noise, linear, name, margin, int((~keep).sum()), why, scores)
+    gain = nonlinear_gain(x, y, keep, kernel, float(k[-1]) if bias else 0.0, seed)
+    linear = rms <= LINEAR_RATIO * noise.floor_levels and not (gain > NONLINEAR_GAIN and gain * rms**2 > 0.01)
+    why = f"{h}x{w}; RMS {rms:.3g} vs {noise.describe()}; non-linear terms explain {gain:.1%} of it"
+    return Decision(
+        kernel, float(k[-1]) if bias else 0.0, rms, noise, linear, name, margin, int((~keep).sum()), why, scores
+    )
+
+
+#: Not linear when squares and products of the input's local derivatives predict this share of the residual.
+NONLINEAR_GAIN = 0.03
+
+
+def nonlinear_gain(x, y, keep, kernel, bias, seed: int = 0) -> float:
+    """The share of the linear fit's residual MSE that non-linear terms predict on held-out blocks.
+
+    Rounding and JPEG errors have no sign that depends on the local image, so
+    squares and products of the input's smoothed derivatives (and of the linear
+    prediction) predict nothing of them; a median, bilateral, max/min, threshold
+    or tone curve leaves a residual that they do predict.
+    """
+    from scipy.ndimage import correlate, gaussian_filter
+
+    pred = correlate(x, kernel, mode="reflect") + bias
+    s = gaussian_filter(x, 1.0)
+    gx, gy = np.gradient(s)
+    lap = correlate(s, np.array([[0, 1, 0], [1, -4, 1], [0, 1, 0]], float), mode="reflect")
+    z = (pred - pred.mean()) / (pred.std() + 1e-12)
+    feats = [z * z, gx * gx, gy * gy, gx * gy, lap * np.abs(lap), np.abs(lap), np.hypot(gx, gy), z * z * z]
+    r = MAX_SIDE // 2
+    inner = np.zeros_like(keep)
+    inner[r:-r, r:-r] = keep[r:-r, r:-r]
+    ii, jj = np.nonzero(inner)
+    pick = np.random.default_rng(seed + 1).choice(ii.size, size=min(SAMPLE, ii.size), replace=False)
+    ii, jj = ii[pick], jj[pick]
+    A = np.stack([f[ii, jj] for f in feats] + [np.ones(ii.size)], 1)
+    A[:, :-1] = (A[:, :-1] - A[:, :-1].mean(0)) / (A[:, :-1].std(0) + 1e-12)
+    res = y[ii, jj] - pred[ii, jj]
+    fold = ((ii // BLOCK) * 7 + (jj // BLOCK) * 3) % FOLDS
+    sse = 0.0
+    for f in range(FOLDS):
+        tr, te = fold != f, fold == f
+        c = _solve(A[tr].T @ A[tr], A[tr].T @ res[tr])
+        sse += float(((res[te] - A[te] @ c) ** 2).sum())
+    base = float(((res - res.mean()) ** 2).sum())
+    return 0.0 if base <= 0 else max(0.0, 1 - sse / base)
+
+
+def _fit(x, y, keep, noise, seed):
+    s = fold_sums(x, y, keep, seed)
+    (h, w), bias, scores = select_size(s, noise)
+    idx = s.index(h, w, bias)
+    return (h, w), bias, scores, s, _solve(s.G.sum(0)[np.ix_(idx, idx)], s.b.sum(0)[idx])
 
 
 def _builtins(h: int, w: int):
