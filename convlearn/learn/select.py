@@ -1,0 +1,333 @@
+"""Size, bias, clipping, verdict and name chosen from the data, judged by the target's noise floor.
+
+A kernel explains a pair when what it leaves is what the target's noise model
+(:mod:`convlearn.learn.noise`) says a perfect filter would leave. So every choice is
+measured in squared levels against ``floor²``:
+
+- **Size and bias** by held-out prediction: pixels are sampled from the interior,
+  the image is cut into spatial blocks dealt into K folds, and every centred odd
+  size up to 15x15, with and without a bias, is fitted on K-1 folds and scored on
+  the last. The smallest whose held-out mean squared error is within
+  :data:`SIZE_TOLERANCE` · floor² of the best wins; a bias only when it is worth as much.
+  Held-out blocks, not per-weight standard errors: JPEG noise is correlated, and
+  the errors of many pixels shrink until any weight looks significant.
+- **Clipping**: target pixels within a margin of either end are left out when the
+  target piles up there; the margin is 0 for rounding (only the end levels) and a
+  multiple of the floor for JPEG, whose ringing lifts clipped zeros off 0.
+- **The verdict**: linear when the RMS residual is within :data:`LINEAR_RATIO` of the floor.
+- **The name**: each built-in of the chosen size or smaller (scale, and σ for the
+  families, fitted to the pair) costs at most :data:`NAME_TOLERANCE` · floor² more
+  than the free kernel per pixel, and has the free kernel's DC gain.
+
+Every fit is one set of normal equations in float64 over at most
+:data:`SAMPLE` pixels, so a 12 MP pair costs what a 512² one does.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from convlearn.learn.noise import NoiseModel
+
+__all__ = ["Decision", "FoldSums", "clip_mask", "decide", "fold_sums", "name_kernel", "select_size"]
+
+#: The widest kernel tried, 15x15.
+MAX_SIDE = 15
+#: Pixels sampled for the selection (and the fit): enough for 226 unknowns many times over.
+SAMPLE = 60_000
+#: Spatial folds and the side of the blocks dealt into them (a multiple of JPEG's 8).
+FOLDS, BLOCK = 4, 64
+#: A smaller size (or no bias) is kept while its held-out MSE is within this fraction of the best
+#: (plus :data:`SIZE_FLOOR` floor²): the held-out MSE of ~60,000 pixels is itself uncertain by ~1%.
+SIZE_TOLERANCE, SIZE_FLOOR = 0.01, 0.002
+#: Linear while the RMS residual is at most this multiple of the noise floor.
+LINEAR_RATIO = 2.0
+#: A built-in is named while it costs at most this many floor² per pixel more than the free kernel.
+NAME_TOLERANCE = 0.1
+#: JPEG clipping margin, in noise floors; and the share of pixels at an end that says "clipped".
+MARGIN_FLOORS, CLIPPED_SHARE = 6.0, 0.005
+
+
+@dataclass
+class FoldSums:
+    """Normal equations per fold over the widest window plus a bias column: ``G[f]``, ``b[f]``, ``yy[f]``, ``n[f]``."""
+
+    G: np.ndarray  # (K, p, p), p = MAX_SIDE² + 1
+    b: np.ndarray  # (K, p)
+    yy: np.ndarray  # (K,)
+    n: np.ndarray  # (K,)
+    side: int = MAX_SIDE
+
+    def index(self, h: int, w: int, bias: bool) -> np.ndarray:
+        """Columns of the centred h x w window (row-major), then the bias column."""
+        c = self.side // 2
+        rows = np.arange(c - h // 2, c + h // 2 + 1)
+        cols = np.arange(c - w // 2, c + w // 2 + 1)
+        idx = (rows[:, None] * self.side + cols[None, :]).reshape(-1)
+        return np.append(idx, self.side * self.side) if bias else idx
+
+
+@dataclass
+class Decision:
+    """What the data say: the kernel, its bias, how it was chosen and whether the filter is linear."""
+
+    kernel: np.ndarray
+    bias: float
+    rms: float
+    noise: NoiseModel
+    linear: bool
+    name: str | None
+    margin: float
+    excluded: int
+    why: str = ""
+    scores: dict = field(default_factory=dict)
+
+
+def clip_mask(y: np.ndarray, noise: NoiseModel, margin: float | None = None) -> tuple[np.ndarray, float]:
+    """True where a target pixel says what the filter gave: not within ``margin`` of either end when clipped there.
+
+    Args:
+        y: the target in levels, :math:`(H, W)`.
+        noise: its noise model (the range is ``0..noise.full_scale``).
+        margin: levels from each end to leave out; None: 0 for rounding noise,
+            :data:`MARGIN_FLOORS` floors for JPEG and estimated noise. An end counts as
+            clipped when at least :data:`CLIPPED_SHARE` of the pixels lie within the margin of it.
+
+    Returns:
+        ``(mask, margin)``.
+    """
+    if noise.source in ("float32", "float64"):
+        return np.ones(y.shape, bool), 0.0
+    if margin is None:
+        margin = 0.0 if noise.source in ("8-bit", "16-bit") else math.ceil(MARGIN_FLOORS * noise.floor_levels)
+    keep = np.ones(y.shape, bool)
+    for end in (y <= margin, y >= noise.full_scale - margin):
+        if end.mean() >= (CLIPPED_SHARE if margin > 0 else 0.0):
+            keep &= ~end
+    return keep, float(margin)
+
+
+def fold_sums(x: np.ndarray, y: np.ndarray, keep: np.ndarray, seed: int = 0) -> FoldSums:
+    """Sample interior pixels and accumulate each fold's normal equations over the 15x15 window and a 1.
+
+    Pixels are dealt into folds by the 64x64 block they fall in, so a fold's
+    noise is as independent of the others' as the blocks are.
+    """
+    r = MAX_SIDE // 2
+    H, W = y.shape
+    ii, jj = np.nonzero(keep[r : H - r, r : W - r])
+    if ii.size == 0:
+        raise ValueError("no target pixel left to fit")
+    pick = np.random.default_rng(seed).choice(ii.size, size=min(SAMPLE, ii.size), replace=False)
+    ii, jj = ii[pick] + r, jj[pick] + r
+    fold = ((ii // BLOCK) * 7 + (jj // BLOCK) * 3) % FOLDS
+    offsets = np.arange(-r, r + 1)
+    p = MAX_SIDE * MAX_SIDE + 1
+    G, b, yy, n = np.zeros((FOLDS, p, p)), np.zeros((FOLDS, p)), np.zeros(FOLDS), np.zeros(FOLDS)
+    for f in range(FOLDS):
+        sel = fold == f
+        A = np.empty((int(sel.sum()), p))
+        A[:, :-1] = x[
+            (ii[sel][:, None, None] + offsets[None, :, None]), (jj[sel][:, None, None] + offsets[None, None, :])
+        ].reshape(-1, p - 1)
+        A[:, -1] = 1.0
+        t = y[ii[sel], jj[sel]]
+        G[f], b[f], yy[f], n[f] = A.T @ A, A.T @ t, t @ t, t.size
+    return FoldSums(G, b, yy, n)
+
+
+def _solve(G: np.ndarray, b: np.ndarray) -> np.ndarray:
+    try:
+        return np.linalg.solve(G, b)
+    except np.linalg.LinAlgError:
+        return np.linalg.lstsq(G, b, rcond=None)[0]
+
+
+def held_out_mse(s: FoldSums, h: int, w: int, bias: bool) -> float:
+    """Mean squared error of the h x w (+ bias) fit on pixels of folds it was not fitted on."""
+    idx = s.index(h, w, bias)
+    Gt, bt = s.G.sum(0)[np.ix_(idx, idx)], s.b.sum(0)[idx]
+    sse = 0.0
+    for f in range(FOLDS):
+        Gf, bf = s.G[f][np.ix_(idx, idx)], s.b[f][idx]
+        k = _solve(Gt - Gf, bt - bf)
+        sse += k @ Gf @ k - 2 * k @ bf + s.yy[f]
+    return max(0.0, float(sse / s.n.sum()))
+
+
+def select_size(s: FoldSums, noise: NoiseModel) -> tuple[tuple[int, int], bool, dict]:
+    """The smallest centred odd size (and no bias, if as good) whose held-out MSE is near the best.
+
+    Returns:
+        ``((h, w), bias, scores)``, scores mapping ``(h, w, bias)`` to held-out MSE.
+    """
+    sides = range(1, MAX_SIDE + 1, 2)
+    scores = {(h, w, bias): held_out_mse(s, h, w, bias) for h in sides for w in sides for bias in (False, True)}
+    best = min(scores.values())
+    # and what float64 cancellation in k'Gk - 2k'b + y'y leaves (exact float targets)
+    tol = SIZE_TOLERANCE * best + SIZE_FLOOR * noise.floor_levels**2 + 1e-12 * float(s.yy.sum() / s.n.sum())
+    ok = [key for key, mse in scores.items() if mse <= best + tol]
+    h, w, bias = min(ok, key=lambda key: (key[0] * key[1], max(key[0], key[1]), key[2], scores[key]))
+    return (h, w), bias, scores
+
+
+def decide(x: np.ndarray, y: np.ndarray, noise: NoiseModel, margin: float | None = None, seed: int = 0) -> Decision:
+    """Size, bias, clipping, kernel, verdict and name for one same-size pair, in levels.
+
+    Args:
+        x: the input, :math:`(H, W)`, in levels (any scale; the kernel maps it to y's).
+        y: the target, :math:`(H, W)`, in levels of its range (0..255 for 8-bit).
+        noise: y's noise model.
+        margin: the clipping margin in levels (None: from the noise model, see :func:`clip_mask`).
+
+    Returns:
+        The :class:`Decision`; the kernel is centred (odd sizes), to be applied as
+        ``correlate(x, kernel) + bias``.
+    """
+    x, y = np.asarray(x, np.float64), np.asarray(y, np.float64)
+    keep, margin = clip_mask(y, noise, margin)
+    (h, w), bias, scores, s, k = _fit(x, y, keep, noise, seed)
+    if margin > 0 and not keep.all():
+        # Leaving out by the target's value favours pixels whose noise lifted them: refit on the
+        # pixels whose *prediction* is clear of the ends, which the noise did not choose.
+        from scipy.ndimage import correlate
+
+        pred = correlate(x, k[: h * w].reshape(h, w), mode="reflect") + (k[-1] if bias else 0.0)
+        keep = (pred > margin) & (pred < noise.full_scale - margin) & (y > 0) & (y < noise.full_scale)
+        (h, w), bias, scores, s, k = _fit(x, y, keep, noise, seed)
+    idx = s.index(h, w, bias)
+    G, b, yy, n = s.G.sum(0)[np.ix_(idx, idx)], s.b.sum(0)[idx], float(s.yy.sum()), float(s.n.sum())
+    rms = math.sqrt(max(0.0, (k @ G @ k - 2 * k @ b + yy) / n))
+    kernel = k[: h * w].reshape(h, w)
+    name = name_kernel(kernel, G, b, yy, n, bias, noise)
+    gain = nonlinear_gain(x, y, keep, kernel, float(k[-1]) if bias else 0.0, seed)
+    linear = rms <= LINEAR_RATIO * noise.floor_levels and not (gain > NONLINEAR_GAIN and gain * rms**2 > 0.01)
+    why = f"{h}x{w}; RMS {rms:.3g} vs {noise.describe()}; non-linear terms explain {gain:.1%} of it"
+    return Decision(
+        kernel, float(k[-1]) if bias else 0.0, rms, noise, linear, name, margin, int((~keep).sum()), why, scores
+    )
+
+
+#: Not linear when squares and products of the input's local derivatives predict this share of the residual.
+NONLINEAR_GAIN = 0.03
+
+
+def nonlinear_gain(x, y, keep, kernel, bias, seed: int = 0) -> float:
+    """The share of the linear fit's residual MSE that non-linear terms predict on held-out blocks.
+
+    Rounding and JPEG errors have no sign that depends on the local image, so
+    squares and products of the input's smoothed derivatives (and of the linear
+    prediction) predict nothing of them; a median, bilateral, max/min, threshold
+    or tone curve leaves a residual that they do predict.
+    """
+    from scipy.ndimage import correlate, gaussian_filter
+
+    pred = correlate(x, kernel, mode="reflect") + bias
+    s = gaussian_filter(x, 1.0)
+    gx, gy = np.gradient(s)
+    lap = correlate(s, np.array([[0, 1, 0], [1, -4, 1], [0, 1, 0]], float), mode="reflect")
+    z = (pred - pred.mean()) / (pred.std() + 1e-12)
+    feats = [z * z, gx * gx, gy * gy, gx * gy, lap * np.abs(lap), np.abs(lap), np.hypot(gx, gy), z * z * z]
+    r = MAX_SIDE // 2
+    inner = np.zeros_like(keep)
+    inner[r:-r, r:-r] = keep[r:-r, r:-r]
+    ii, jj = np.nonzero(inner)
+    pick = np.random.default_rng(seed + 1).choice(ii.size, size=min(SAMPLE, ii.size), replace=False)
+    ii, jj = ii[pick], jj[pick]
+    A = np.stack([f[ii, jj] for f in feats] + [np.ones(ii.size)], 1)
+    A[:, :-1] = (A[:, :-1] - A[:, :-1].mean(0)) / (A[:, :-1].std(0) + 1e-12)
+    res = y[ii, jj] - pred[ii, jj]
+    fold = ((ii // BLOCK) * 7 + (jj // BLOCK) * 3) % FOLDS
+    sse = 0.0
+    for f in range(FOLDS):
+        tr, te = fold != f, fold == f
+        c = _solve(A[tr].T @ A[tr], A[tr].T @ res[tr])
+        sse += float(((res[te] - A[te] @ c) ** 2).sum())
+    base = float(((res - res.mean()) ** 2).sum())
+    return 0.0 if base <= 0 else max(0.0, 1 - sse / base)
+
+
+def _fit(x, y, keep, noise, seed):
+    s = fold_sums(x, y, keep, seed)
+    (h, w), bias, scores = select_size(s, noise)
+    idx = s.index(h, w, bias)
+    return (h, w), bias, scores, s, _solve(s.G.sum(0)[np.ix_(idx, idx)], s.b.sum(0)[idx])
+
+
+def _builtins(h: int, w: int):
+    """Built-ins that fit in h x w, each with its free parameter's maker (None for fixed kernels)."""
+    from convlearn.kernels import KERNELS, gaussian_kernel, log_kernel
+
+    for name, info in KERNELS.items():
+        if not info.usage:
+            fixed = info.make([])
+            if fixed.shape[0] <= h and fixed.shape[1] <= w and fixed.shape[0] % 2 and fixed.shape[1] % 2:
+                yield name, (lambda _s, k=fixed: k), None
+    for side in range(3, min(h, w) + 1, 2):
+        yield f"box:{side}", (lambda _s, n=side: np.full((n, n), 1.0 / (n * n))), None
+        yield f"gaussian:{side}", (lambda s, n=side: gaussian_kernel(n, s)), (0.2, float(side))
+        yield f"log:{side}", (lambda s, n=side: log_kernel(n, s)), (0.2, float(side))
+
+
+def _embed(k: np.ndarray, h: int, w: int) -> np.ndarray:
+    out = np.zeros((h, w))
+    a, c = (h - k.shape[0]) // 2, (w - k.shape[1]) // 2
+    out[a : a + k.shape[0], c : c + k.shape[1]] = k
+    return out
+
+
+def _scaled_loss(v: np.ndarray, G: np.ndarray, b: np.ndarray, yy: float, bias: bool) -> tuple[float, float]:
+    """Least-squares scale s (and bias) of kernel vector v; returns (loss, s)."""
+    if bias:
+        B = np.zeros((G.shape[0], 2))
+        B[:-1, 0], B[-1, 1] = v, 1.0
+    else:
+        B = v[:, None]
+    c = _solve(B.T @ G @ B, B.T @ b)
+    full = B @ c
+    return float(full @ G @ full - 2 * full @ b + yy), float(c[0])
+
+
+def name_kernel(kernel, G, b, yy, n, bias, noise: NoiseModel) -> str | None:
+    """The built-in that explains the pair about as well as the free kernel, with the same DC gain; or None."""
+    h, w = kernel.shape
+    k_free = _solve(G, b)
+    free_loss = float(k_free @ G @ k_free - 2 * k_free @ b + yy)
+    budget = free_loss + NAME_TOLERANCE * noise.floor_levels**2 * n
+    gain = float(kernel.sum())
+    best = None
+    for name, make, span in _builtins(h, w):
+        sigma = _fit_sigma(make, span, G, b, yy, bias, h, w) if span else None
+        k = _embed(make(sigma) if span else make(0), h, w)
+        loss, scale = _scaled_loss(k.reshape(-1), G, b, yy, bias)
+        if abs(scale * k.sum() - gain) > 0.01 + 0.01 * abs(gain) or loss > budget:
+            continue
+        if best is None or loss < best[0]:
+            label = f"{name},{sigma:.3g}" if span else name
+            best = (loss, label if abs(scale - 1) < 1e-3 else f"{scale:.3g} x {label}")
+    return None if best is None else best[1]
+
+
+def _fit_sigma(make, span, G, b, yy, bias, h, w) -> float:
+    """Golden-section search of σ on the pair's loss (scale fitted at each σ)."""
+    lo, hi = span
+    g = (math.sqrt(5) - 1) / 2
+
+    def cost(sig: float) -> float:
+        return _scaled_loss(_embed(make(sig), h, w).reshape(-1), G, b, yy, bias)[0]
+
+    c, d = hi - g * (hi - lo), lo + g * (hi - lo)
+    fc, fd = cost(c), cost(d)
+    for _ in range(40):
+        if fc < fd:
+            hi, d, fd = d, c, fc
+            c = hi - g * (hi - lo)
+            fc = cost(c)
+        else:
+            lo, c, fc = c, d, fd
+            d = lo + g * (hi - lo)
+            fd = cost(d)
+    return float(f"{(lo + hi) / 2:.3g}")
