@@ -44,6 +44,8 @@ class DataChoice:
     decision: Decision
     reason: str
     full_scale: float
+    refined: tuple[np.ndarray, float | None] | None = None  # behind a JPEG: the kernel and bias fitted to its bins
+    rms_levels: float | None = None  # the refined kernel's RMS residual in levels
 
     @property
     def noise(self) -> NoiseModel:
@@ -57,13 +59,15 @@ class DataChoice:
             rms: the fitted kernel's RMS residual, in the target's values (levels / full scale).
         """
         d = self.decision
+        rms_levels = self.rms_levels if self.rms_levels is not None else rms * self.full_scale
         return {
             "linear": bool(d.linear),
-            "rms_levels": float(f"{rms * self.full_scale:.6g}") if math.isfinite(rms) else None,
+            "rms_levels": float(f"{rms_levels:.6g}") if math.isfinite(rms_levels) else None,
             "noise_floor_levels": float(f"{d.noise.floor_levels:.6g}"),
             "noise": d.noise.describe(),
             "clip_margin_levels": d.margin,
             "nonlinear_share": round(d.nonlinear, 4),
+            "fitted_to": "JPEG bins" if self.refined is not None else "pixels",
         }
 
     def closest(self, weight: np.ndarray) -> dict | None:
@@ -97,10 +101,10 @@ def applies(pairs: list[Pair], config: LearnConfig) -> bool:
     )
 
 
-def _centre(a: np.ndarray) -> np.ndarray:
-    H, W = a.shape
-    top, left = max(0, (H - CROP) // 2), max(0, (W - CROP) // 2)
-    return a[top : top + CROP, left : left + CROP]
+def _origin(shape: tuple[int, int]) -> tuple[int, int]:
+    """The top-left corner of the centre crop, on JPEG's 8x8 grid."""
+    H, W = shape
+    return max(0, (H - CROP) // 2) // 8 * 8, max(0, (W - CROP) // 2) // 8 * 8
 
 
 def choose(pairs: list[Pair], config: LearnConfig) -> tuple[LearnConfig, list[Pair], DataChoice]:
@@ -117,8 +121,9 @@ def choose(pairs: list[Pair], config: LearnConfig) -> tuple[LearnConfig, list[Pa
     first = pairs[0]
     noise = noise_model(first.target_name)
     scale = noise.full_scale
-    x = _centre(first.input.numpy().astype(np.float64) * scale)
-    y = _centre(first.target.numpy().astype(np.float64) * scale)
+    top, left = _origin(tuple(first.target.shape))
+    x = first.input.numpy()[top : top + CROP, left : left + CROP].astype(np.float64) * scale
+    y = first.target.numpy()[top : top + CROP, left : left + CROP].astype(np.float64) * scale
     bias = None if config.auto_bias else config.bias
     d = decide(x, y, noise, margin=config.clip_margin, bias=bias)
     h, w = d.kernel.shape
@@ -130,7 +135,31 @@ def choose(pairs: list[Pair], config: LearnConfig) -> tuple[LearnConfig, list[Pa
     why = f"{h}x{w}: the smallest that predicts {tried} as well as any size up to 15x15"
     if d.bias_fitted:
         why += ", with a bias"
-    return config, masked, DataChoice(d, why, scale)
+    choice = DataChoice(d, why, scale)
+    if noise.source == "jpeg":
+        _refine(choice, first.target_name, x, y, (top, left))
+    return config, masked, choice
+
+
+def _refine(choice: DataChoice, path: str, x: np.ndarray, y: np.ndarray, origin: tuple[int, int]) -> None:
+    """Behind a greyscale JPEG target: the kernel fitted to its quantisation bins (:mod:`convlearn.learn.jpegfit`)."""
+    from PIL import Image
+    from scipy.ndimage import correlate
+
+    from convlearn.learn.jpegfit import refine
+
+    with Image.open(path) as im:
+        if im.mode != "L" or not getattr(im, "quantization", None):
+            return  # a colour JPEG's luma is not the plane it quantised
+        table = np.asarray(im.quantization[0], dtype=np.float64)
+    d = choice.decision
+    keep, _ = clip_mask(y, d.noise, d.margin)
+    k, b, blocks = refine(x, y, table, d.kernel, d.bias if d.bias_fitted else None, keep, origin)
+    if blocks:
+        choice.refined = (k, b)
+        r = max(k.shape) // 2
+        res = (y - correlate(x, k, mode="reflect") - (b or 0.0))[r : y.shape[0] - r, r : y.shape[1] - r]
+        choice.rms_levels = float(np.sqrt(np.mean(res[keep[r : y.shape[0] - r, r : y.shape[1] - r]] ** 2)))
 
 
 def _masked(pair: Pair, d: Decision, noise: NoiseModel) -> Pair:

@@ -134,6 +134,10 @@ def _place(
     result.support = None if support is None else support.reason
     if choice is not None:
         result.support, result.choice = choice.reason, choice
+        if choice.refined is not None:  # behind a JPEG: the kernel its bins allow, not the pixels' least squares
+            k, b = choice.refined
+            result.weight = torch.from_numpy(k.copy()).to(result.weight.dtype)
+            result.bias = None if b is None else b / choice.full_scale
         result.closest = choice.closest(result.weight.detach().to(torch.float64).numpy())
     elif result.channels == "luma":  # a colour kernel's closest built-ins are per channel (convlearn.learn.colour)
         result.closest = closest_builtin(result.weight.detach().to(torch.float64).numpy())

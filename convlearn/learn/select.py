@@ -371,9 +371,10 @@ def name_kernel(kernel, G, b, yy, n, bias, noise: NoiseModel) -> str | None:
         if abs(scale * v.sum() - gain) > 0.01 + 0.01 * abs(gain) or loss > budget:
             continue
         label = f"{name},{sigma:.3g}" if span else name
-        if _scaled_loss(v, G, b, yy, bias, 1.0)[0] > budget and _scaled_loss(v, G, b, yy, bias, -1.0)[0] > budget:
+        unit = f"{abs(scale):.3g}" == "1" or min(_scaled_loss(v, G, b, yy, bias, s)[0] for s in (1.0, -1.0)) <= budget
+        if not unit:
             label = f"{scale:.3g} x {label}"
-        elif abs(scale + 1) < abs(scale - 1):
+        elif scale < 0:
             label = f"-1 x {label}"
         rank = (span is not None, loss)
         if best is None or rank < best[0]:
