@@ -84,7 +84,7 @@ def _verdict_lines(result, record: dict) -> list[str]:
     if record["linear"]:
         lines.append("linear: the residual is what the target's rounding or compression leaves")
     else:
-        lines.append("not linear: the residual is well above the noise floor (see the warning)")
+        lines.append("not linear: no kernel explains the pair within its noise (see the warning)")
     return lines
 
 

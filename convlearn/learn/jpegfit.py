@@ -100,7 +100,7 @@ def refine(
     keep: np.ndarray,
     origin: tuple[int, int] = (0, 0),
     seed: int = 0,
-) -> tuple[np.ndarray, float | None, int]:
+) -> tuple[np.ndarray, float | None, int, float]:
     """The kernel (and bias) whose blocks' DCT coefficients fall in the target's quantisation bins.
 
     Args:
@@ -113,13 +113,15 @@ def refine(
         origin: where x and y start in the JPEG file's image (their crop's top-left corner).
 
     Returns:
-        ``(kernel, bias, blocks)``; the start itself when too few blocks are usable.
+        ``(kernel, bias, blocks, miss)``: miss is the RMS distance (levels) of the predicted
+        coefficients from their bins, widened by :data:`SLACK`, ~0 for a linear filter;
+        the start itself (and 0 blocks, miss nan) when too few blocks are usable.
     """
     h, w = kernel.shape
     corners = _blocks(x, y, kernel, bias or 0.0, keep, origin[0], origin[1], seed)
     p = h * w + (bias is not None)
     if len(corners) * 64 < 20 * p:
-        return kernel, bias, 0
+        return kernel, bias, 0, math.nan
     D = dct_matrix()
     q = np.asarray(table, dtype=np.float64).reshape(-1)
     oy, ox = np.mgrid[0:8, 0:8]
@@ -138,4 +140,5 @@ def refine(
     k = np.append(kernel.reshape(-1), bias) if bias is not None else kernel.reshape(-1).copy()
     k = _bins_fit(M, lo, hi, k)
     out = k[: h * w].reshape(h, w)
-    return out, (float(k[-1]) if bias is not None else None), len(corners)
+    miss = math.sqrt(_loss(M, lo, hi, k) / len(M))
+    return out, (float(k[-1]) if bias is not None else None), len(corners), miss

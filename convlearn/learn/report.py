@@ -7,6 +7,7 @@ import math
 import torch
 
 from convlearn.errors import InputError
+from convlearn.learn.choose import MISS_LINEAR
 from convlearn.learn.config import solver_named
 from convlearn.learn.normal import CONVERGED_RTOL, NormalEquations
 from convlearn.learn.result import FitReport, LearnResult
@@ -106,7 +107,14 @@ def verdict_notes(result: LearnResult) -> list[str]:
     choice, report = result.choice, result.report
     d, record = choice.decision, choice.record(report.rms)
     notes = []
-    if not d.linear:
+    if not choice.linear and not math.isnan(choice.miss):
+        notes.append(
+            f"not linear: fitted to the JPEG target's quantisation bins, the kernel's DCT coefficients miss them by "
+            f"{choice.miss:.2g} levels RMS (a linear filter misses by under {MISS_LINEAR:g}); the RMS residual is "
+            f"{record['rms_levels']:.3g} levels against a {record['noise']}. No kernel reproduces this filter "
+            "(a median, bilateral, threshold, max/min or tone curve?); the kernel written is the closest linear one"
+        )
+    elif not choice.linear:
         ratio = record["rms_levels"] / max(record["noise_floor_levels"], 1e-300)
         notes.append(
             f"not linear: the RMS residual is {record['rms_levels']:.3g} levels, {ratio:.3g} times the "

@@ -310,7 +310,7 @@ def _fit(x, y, keep, noise, seed, bias=None):
 
 def _builtins(h: int, w: int):
     """Built-ins that fit in h x w, each with its free parameter's maker (None for fixed kernels)."""
-    from convlearn.kernels import KERNELS, gaussian_kernel, log_kernel
+    from convlearn.kernels import KERNELS, gaussian_kernel, log_kernel, parse_kernel
 
     for name, info in KERNELS.items():
         if not info.usage:
@@ -319,6 +319,8 @@ def _builtins(h: int, w: int):
                 yield name, (lambda _s, k=fixed: k), None
     for side in range(3, min(h, w) + 1, 2):
         yield f"box:{side}", (lambda _s, n=side: np.full((n, n), 1.0 / (n * n))), None
+        default = parse_kernel(f"gaussian:{side}").weight  # OpenCV's default sigma (its fixed 1 4 6 4 1 for 5)
+        yield f"gaussian:{side}", (lambda _s, k=default: k), None
         yield f"gaussian:{side}", (lambda s, n=side: gaussian_kernel(n, s)), (0.2, float(side))
         yield f"log:{side}", (lambda s, n=side: log_kernel(n, s)), (0.2, float(side))
 
@@ -352,8 +354,8 @@ def _scaled_loss(
 def name_kernel(kernel, G, b, yy, n, bias, noise: NoiseModel) -> str | None:
     """The built-in that explains the pair about as well as the free kernel, with the same DC gain; or None.
 
-    Within the budget, a kernel with no shape parameter is preferred to a family
-    (``box:3`` before ``gaussian:3,2.9``), a σ at the end of its search span is no
+    The one that costs least; but a kernel with no shape parameter when it costs at most
+    0.01 floor² per pixel more (``box:3`` before ``gaussian:3,2.9``). A σ at the end of its search span is no
     fit, and a scale that the data cannot tell from 1 is not printed.
     """
     h, w = kernel.shape
@@ -361,7 +363,7 @@ def name_kernel(kernel, G, b, yy, n, bias, noise: NoiseModel) -> str | None:
     free_loss = float(k_free @ G @ k_free - 2 * k_free @ b + yy)
     budget = free_loss + NAME_TOLERANCE * noise.floor_levels**2 * n
     gain = float(kernel.sum())
-    best = None
+    found = []
     for name, make, span in _builtins(h, w):
         sigma = _fit_sigma(make, span, G, b, yy, bias, h, w) if span else None
         if span and not span[0] * 1.02 < sigma < span[1] * 0.98:
@@ -376,10 +378,13 @@ def name_kernel(kernel, G, b, yy, n, bias, noise: NoiseModel) -> str | None:
             label = f"{scale:.3g} x {label}"
         elif scale < 0:
             label = f"-1 x {label}"
-        rank = (span is not None, loss)
-        if best is None or rank < best[0]:
-            best = (rank, label)
-    return None if best is None else best[1]
+        found.append((loss, span is None, label))
+    if not found:
+        return None
+    least = min(loss for loss, _, _ in found)
+    # a kernel with no shape parameter when it is as good, by a hundredth of floor² per pixel
+    tie = [f for f in found if f[1] and f[0] <= least + 0.01 * noise.floor_levels**2 * n]
+    return min(tie or found)[2]
 
 
 def _fit_sigma(make, span, G, b, yy, bias, h, w) -> float:

@@ -104,3 +104,16 @@ def test_name_by_data_prints_scale_one_plain(tmp_path):
     out, record = _learn(inp, target, tmp_path / "k.json")
     assert record["closest"]["spec"] == "box:3" and "scale" not in record["closest"]
     assert "closest built-in: box:3 (" in out
+
+
+@pytest.mark.parametrize("quality", [75, 95])
+def test_behind_jpeg_linear_is_not_flagged_and_median_is(tmp_path, cv2, quality):
+    x = photo(192, seed=2)
+    inp, target = _pair(
+        tmp_path, np.asarray(Image.fromarray(x).filter(ImageFilter.SHARPEN)), x, ".jpg", quality=quality
+    )
+    out, record = _learn(inp, target, tmp_path / "k.json")
+    assert record["linear"] is True and record["bins_missed_by_levels"] < 0.2, out
+    inp, target = _pair(tmp_path, cv2.medianBlur(x, 5), x, ".jpg", quality=quality)
+    out, record = _learn(inp, target, tmp_path / "k2.json")
+    assert record["linear"] is False and "not linear: fitted to the JPEG target's quantisation bins" in out
