@@ -118,8 +118,13 @@ def verdict_notes(result: LearnResult) -> list[str]:
         ratio = record["rms_levels"] / max(record["noise_floor_levels"], 1e-300)
         notes.append(
             f"not linear: the RMS residual is {record['rms_levels']:.3g} levels, {ratio:.3g} times the "
-            f"{record['noise']}, and squares and products of the input's local derivatives predict "
-            f"{d.nonlinear:.0%} of it. No kernel reproduces this filter (a median, bilateral, threshold, "
+            f"{record['noise']}"
+            + (
+                f", and squares and products of the input's local derivatives predict {d.nonlinear:.0%} of it"
+                if d.nonlinear >= 0.01
+                else ""
+            )
+            + ". No kernel reproduces this filter (a median, bilateral, threshold, "
             "max/min or tone curve?); the kernel written is only the closest linear one"
         )
     h, w = result.weight.shape[-2:]
