@@ -67,8 +67,10 @@ def test_linear_filters_behind_jpeg_are_not_flagged(tmp_path, cv2, name, fmt):
     assert d.linear, d.why
 
 
-#: Known misses of the phase-A prototype: on this heavily textured image a q90 JPEG's error (floor ~3.7 levels)
-#: hides a median's, a bilateral's and a thresholded unsharp mask's residual, and the non-linear terms do not catch it.
+#: Known misses of the pixel verdict of :func:`decide` alone: on this heavily textured image a q90 JPEG's error
+#: (floor ~3.7 levels) hides a median's, a bilateral's and a thresholded unsharp mask's residual, and the non-linear
+#: terms do not catch it. ``learn`` judges a greyscale JPEG by its quantisation bins instead, which catch the median
+#: and the unsharp mask (tests/cli/test_cli_learn_wild.py).
 MISSED = {("median", "90"), ("bilateral", "90"), ("unsharp threshold", "90")}
 
 
