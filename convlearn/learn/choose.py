@@ -30,6 +30,9 @@ __all__ = ["CROP", "DataChoice", "applies", "choose"]
 #: Behind a greyscale JPEG, linear while the fitted coefficients miss their bins by at most this RMS (levels):
 #: linear filters missed by 0.00-0.08 on photographs at quality 75-95, non-linear ones by 0.3-2.2.
 MISS_LINEAR = 0.2
+#: The bins' kernel is kept while it costs at most this many floor² per pixel more than the pixels' fit:
+#: 0.09 for Pillow's SHARPEN at q90 (2 levels off instead of 10), 0.2-0.25 for 5x5-7x7 blurs, which it made worse.
+BINS_COST = 0.15
 #: The selection samples ~60,000 pixels, so a centre crop of this side is all it reads of a larger pair.
 CROP = 1536
 
@@ -175,11 +178,21 @@ def _refine(choice: DataChoice, path: str, x: np.ndarray, y: np.ndarray, origin:
     d = choice.decision
     keep, _ = clip_mask(y, d.noise, d.margin)
     k, b, blocks, miss = refine(x, y, table, d.kernel, d.bias if d.bias_fitted else None, keep, origin)
-    if blocks:
-        choice.refined, choice.miss = (k, b), miss
-        r = max(k.shape) // 2
-        res = (y - correlate(x, k, mode="reflect") - (b or 0.0))[r : y.shape[0] - r, r : y.shape[1] - r]
-        choice.rms_levels = float(np.sqrt(np.mean(res[keep[r : y.shape[0] - r, r : y.shape[1] - r]] ** 2)))
+    if not blocks:
+        return
+    r = max(k.shape) // 2
+    inner = (slice(r, y.shape[0] - r), slice(r, y.shape[1] - r))
+
+    def mse(kernel, offset):
+        res = (y - correlate(x, kernel, mode="reflect") - offset)[inner]
+        return float(np.mean(res[keep[inner]] ** 2))
+
+    choice.miss = miss
+    refined = mse(k, b or 0.0)
+    # Wide smooth kernels are barely pinned down by the bins: keep the pixels' fit when the
+    # bins' one explains the pixels worse by more than BINS_COST floor² per pixel.
+    if refined <= mse(d.kernel, d.bias) + BINS_COST * d.noise.floor_levels**2:
+        choice.refined, choice.rms_levels = (k, b), math.sqrt(refined)
 
 
 def _masked(pair: Pair, d: Decision, noise: NoiseModel) -> Pair:

@@ -56,7 +56,7 @@ def test_jpeg_pair_reports_its_quality(tmp_path, cv2):
     out, record = _learn(inp, target, tmp_path / "k.json")
     assert "(JPEG, quality about 90)" in out and "noise floor about " in out
     assert record["linear"] is True and record["kernel_size"] == [5, 5], out
-    assert record["fitted_to"] == "JPEG bins"
+    assert record["fitted_to"] in ("JPEG bins", "pixels") and record["bins_missed_by_levels"] < 0.2
 
 
 def test_median_is_not_linear(tmp_path, cv2):
@@ -114,6 +114,7 @@ def test_behind_jpeg_linear_is_not_flagged_and_median_is(tmp_path, cv2, quality)
     )
     out, record = _learn(inp, target, tmp_path / "k.json")
     assert record["linear"] is True and record["bins_missed_by_levels"] < 0.2, out
+    assert record["fitted_to"] in ("JPEG bins", "pixels")
     inp, target = _pair(tmp_path, cv2.medianBlur(x, 5), x, ".jpg", quality=quality)
     out, record = _learn(inp, target, tmp_path / "k2.json")
     assert record["linear"] is False and "not linear: fitted to the JPEG target's quantisation bins" in out
