@@ -28,8 +28,8 @@ class EpochDisplay:
     The bar shows on a terminal only, on stderr, and goes when the run ends.
     """
 
-    def __init__(self, *, quiet: bool, talk: bool) -> None:
-        self.quiet, self.talk = quiet, talk
+    def __init__(self, *, quiet: bool, talk: bool, internals: bool = True) -> None:
+        self.quiet, self.talk, self.internals = quiet, talk, internals
         self.lines = False
         self.progress = None
         self.task = None
@@ -38,7 +38,7 @@ class EpochDisplay:
         """Announce the step (except on the notebook's own run) and pick lines or a bar for the epochs."""
         from convlearn.cli.render import stderr, stdout
 
-        if self.talk and not start.notebook:
+        if self.talk and self.internals and not start.notebook:
             stdout.print(f"{start.solver}: step {start.step:.4g} ({start.how})", markup=False)
         if self.quiet:
             return
@@ -76,41 +76,66 @@ class EpochDisplay:
             self.progress.stop()
 
 
-def _report_lines(result, reference_name: str | None, reference_diff: float | None) -> list[str]:
-    """The fit report under the kernel table, one fact per line."""
+def _verdict_lines(result, record: dict) -> list[str]:
+    """The fit against the target's noise floor, and whether the filter is linear."""
+    r = result.report
+    r2 = "" if r.r2 is None else f"   R² {r.r2:.6f}"
+    lines = [f"RMS residual {record['rms_levels']:.3g} levels; {record['noise']}{r2}"]
+    if record["linear"]:
+        lines.append("linear: the residual is what the target's rounding or compression leaves")
+    else:
+        lines.append("not linear: no kernel explains the pair within its noise (see the warning)")
+    return lines
+
+
+def _solver_line(result) -> str:
+    """How the solver ran: exact, or its step, epochs and how it stopped."""
+    r = result.report
+    if not solver_named(result.solver).iterative:
+        return f"solver {result.solver}: the exact least-squares kernel (normal equations in float64)"
+    status = {
+        "converged": "converged",
+        "stalled": "stopped: no further progress in its dtype",
+        "epochs": "ran all epochs",
+        "interrupted": "interrupted",
+        "diverged": "diverged",
+    }[result.stopped]
+    return (
+        f"solver {result.solver}, step {result.lr:.4g}, {result.epochs_run} epochs, {status}; "
+        f"relative gradient {r.relative_gradient:.2e}"
+        + ("" if r.gap is None else f", {r.gap:.2e} from the exact kernel")
+    )
+
+
+def _report_lines(
+    result, reference_name: str | None, reference_diff: float | None, record: dict | None = None, verbose: bool = True
+) -> list[str]:
+    """The fit report under the kernel table, one fact per line; the solver's own only when ``verbose``."""
     iterative = solver_named(result.solver).iterative
     r = result.report
     r2 = "n/a (the target is constant)" if r.r2 is None else f"{r.r2:.6f}"
     if r.r2 is not None and iterative and f"{r.r2_best:.6f}" != f"{r.r2:.6f}":
         r2 += f" (the exact kernel: {r.r2_best:.6f})"
     lines = [] if result.support is None else [f"kernel size {result.support}"]
-    lines.append(f"loss {r.loss:.6g}   RMS residual {r.rms:.4g}   R² {r2}")
+    verdict = record is not None and "linear" in record
+    if verdict:
+        lines += _verdict_lines(result, record)
+    if verbose or not verdict:
+        lines.append(f"loss {r.loss:.6g}   RMS residual {r.rms:.4g}   R² {r2}")
     unit = "pixels" if result.channels == "luma" else "channel values"
     pixels = f"{r.pixels:,} {unit} from {r.pairs} pair{'s' if r.pairs != 1 else ''}"
     if r.excluded:
         plural = "s" if r.excluded != 1 else ""
         noun = "pixel" if result.channels == "luma" else "value"
         pixels += f"; {r.excluded:,} clipped target {noun}{plural} left out (--keep-saturated keeps them)"
-    lines.append(pixels)
-    if not iterative:
-        lines.append(f"solver {result.solver}: the exact least-squares kernel (normal equations in float64)")
-    else:
-        status = {
-            "converged": "converged",
-            "stalled": "stopped: no further progress in its dtype",
-            "epochs": "ran all epochs",
-            "interrupted": "interrupted",
-            "diverged": "diverged",
-        }[result.stopped]
-        lines.append(
-            f"solver {result.solver}, step {result.lr:.4g}, {result.epochs_run} epochs, {status}; "
-            f"relative gradient {r.relative_gradient:.2e}"
-            + ("" if r.gap is None else f", {r.gap:.2e} from the exact kernel")
-        )
+    if verbose or not verdict or r.excluded:
+        lines.append(pixels)
+    if verbose or not verdict:
+        lines.append(_solver_line(result))
     if reference_diff is not None:
         lines.append(f"max |kernel - {reference_name}| = {reference_diff:.3g}")
     if result.channels == "luma":
-        lines.append(_closest_line(result.closest))
+        lines.append(_closest_line(result.closest, by_data=verdict))
     for fit in result.channel_fits or []:
         r2 = "n/a" if fit.get("r2") is None else f"{fit['r2']:.6f}"
         line = f"{fit['channel']}: R² {r2}   RMS residual {fit.get('rms', math.nan):.4g}"
@@ -120,17 +145,28 @@ def _report_lines(result, reference_name: str | None, reference_diff: float | No
     return lines
 
 
-def _closest_line(closest: dict | None) -> str:
+def _closest_line(closest: dict | None, by_data: bool = False) -> str:
     """``closest built-in: gaussian:5,1.1 (max |diff| 3.1e-04)``, or that none is close."""
     from convlearn.learn.closest import CLOSE
 
+    if closest is None and by_data:
+        return "closest built-in: none explains the pair as well (with the same sum of weights)"
     if closest is None:
         return f"closest built-in: none within {CLOSE:.0%} of the kernel's largest weight"
     scaled = f"{closest['scale']:g} x " if "scale" in closest else ""
     return f"closest built-in: {scaled}{closest['spec']} (max |diff| {closest['max_abs_diff']:.2g})"
 
 
-def _render(run, *, reference: str | None, json_: bool, quiet: bool, plot: Path | None, output: Path | None) -> None:
+def _render(
+    run,
+    *,
+    reference: str | None,
+    json_: bool,
+    quiet: bool,
+    plot: Path | None,
+    output: Path | None,
+    verbose: bool = True,
+) -> None:
     """The kernel table, the report and the warnings, the plot, and what was written."""
     from rich.markup import escape
 
@@ -144,7 +180,7 @@ def _render(run, *, reference: str | None, json_: bool, quiet: bool, plot: Path 
         for table in kernel_tables(result.weight, "learned kernel", result.bias):
             stdout.print(table)
         if not run.notebook:
-            for line in _report_lines(result, reference, run.reference_diff):
+            for line in _report_lines(result, reference, run.reference_diff, run.record, verbose):
                 stdout.print(line, markup=False)
     if not quiet and not run.notebook:
         for note in run.notes:
@@ -181,7 +217,9 @@ def learn(
         "or auto: found from the data (up to 15x15), the default with pairs; "
         "without pairs, the notebook's 1x2.",
     ),
-    solver: SolverName = typer.Option("sgd", "--solver", "-s", help=SOLVER_HELP),
+    solver: SolverName | None = typer.Option(
+        None, "--solver", "-s", help=SOLVER_HELP + " Default: lstsq when the size is automatic, else sgd."
+    ),
     epochs: int | None = typer.Option(
         None,
         "--epochs",
@@ -200,7 +238,21 @@ def learn(
         "Nesterov descent with a Jacobi preconditioner, its step and momentum from the data (given --lr: "
         "the notebook's plain steps). adam: 0.1; lbfgs: 1.",
     ),
-    bias: bool = typer.Option(False, "--bias/--no-bias", help="Also learn an additive offset."),
+    bias: bool | None = typer.Option(
+        None,
+        "--bias/--no-bias",
+        help="Learn an additive offset, or not. Default: auto, fitted when held-out pixels say the data needs it "
+        "(with the automatic size; none with a given --kernel-size).",
+        show_default=False,
+    ),
+    clip_margin: float | None = typer.Option(
+        None,
+        "--clip-margin",
+        min=0.0,
+        metavar="LEVELS",
+        help="Leave out target pixels within LEVELS of a clipped end (0 or the top level). Default: from the "
+        "target's noise model, 0 for PNG, about 6 noise floors for JPEG, whose ringing lifts clipped pixels.",
+    ),
     keep_saturated: bool = typer.Option(
         False,
         "--keep-saturated",
@@ -234,6 +286,9 @@ def learn(
         help="Draw the loss curve to this image (needs matplotlib: pip install 'convlearn\\[plot]').",
     ),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="Print nothing but errors."),
+    verbose: bool = typer.Option(
+        False, "--verbose", "-v", help="Also print the solver's own figures (step, loss, epochs, gradient)."
+    ),
     device: str = DEVICE,
     max_pixels: int = MAX_PIXELS,
 ) -> None:
@@ -251,7 +306,8 @@ def learn(
     """
     from convlearn.learn import run_learn
 
-    with EpochDisplay(quiet=quiet, talk=not quiet and not json_) as display:
+    internals = verbose or kernel_size not in (None, "auto")
+    with EpochDisplay(quiet=quiet, talk=not quiet and not json_, internals=internals) as display:
         run = run_learn(
             inputs=inputs,
             targets=targets,
@@ -261,6 +317,7 @@ def learn(
             epochs=epochs,
             lr=lr,
             bias=bias,
+            clip_margin=clip_margin,
             keep_saturated=keep_saturated,
             reference=reference,
             seed=seed,
@@ -274,4 +331,4 @@ def learn(
             on_step=display.start,
         )
     if run.main:  # under torchrun, rank 0 alone tells
-        _render(run, reference=reference, json_=json_, quiet=quiet, plot=plot, output=output)
+        _render(run, reference=reference, json_=json_, quiet=quiet, plot=plot, output=output, verbose=internals)

@@ -201,6 +201,9 @@ class LearnConfig:
     dtype: str = "float32"  # float32: nn.Conv2d's, the notebook's; lstsq always uses float64
     channels: str = "luma"  # luma: one plane, as the notebook; each or full: colour, see convlearn.learn.colour
     in_channels: int = 1  # planes one output plane is fitted from: 1, or 3 for one output channel of "full"
+    auto_bias: bool = False  # the data choose the bias (with an automatic size on pairs from files)
+    clip_margin: float | None = None  # levels from either clipped end left out; None: from the noise model
+    auto_solver: bool = False  # no solver, epochs or step given: lstsq when the data choose the size
 
     def epochs_for_solver(self) -> int:
         """The epoch (iteration) budget: ``epochs``, or the solver's default.

@@ -13,9 +13,10 @@ from dataclasses import replace
 
 import torch
 
+from convlearn.learn.choose import DataChoice, applies, choose
 from convlearn.learn.closest import closest_builtin
 from convlearn.learn.colour import colour_support, learn_colour
-from convlearn.learn.config import AUTO, LearnConfig, Solver, check_colour, check_config
+from convlearn.learn.config import AUTO, LearnConfig, Solver, check_colour, check_config, solver_named
 from convlearn.learn.fit import fit_pairs
 from convlearn.learn.hooks import LearnHooks
 from convlearn.learn.pairs import Pair
@@ -100,7 +101,12 @@ def learn_pairs(
     notebook = pairs is None
     colour = check_colour(config, notebook=notebook)
     source = distributed.iter_shard([notebook_pair()] if notebook else pairs)
-    support = None
+    support = choice = None
+    if config.kernel_size == AUTO and not colour and not notebook:
+        source = list(source)  # read once: the choice and the fit both use them
+        if applies(source, config):
+            config, source, choice = distributed.fail_together(lambda: choose(source, config))
+            solver = solver_named(config.solver)
     if colour:
         source = list(source)  # read once: every output channel is fitted from them
     if config.kernel_size == AUTO:
@@ -115,15 +121,24 @@ def learn_pairs(
         else:
             result = fit_pairs(source, config, solver, device, hooks, notebook=notebook)
     except (TrainingDiverged, TrainingInterrupted) as e:
-        _place(e.result, config, support)
+        _place(e.result, config, support, choice)
         raise
-    return _place(result, config, support)
+    return _place(result, config, support, choice)
 
 
-def _place(result: LearnResult, config: LearnConfig, support: Support | None) -> LearnResult:
-    """The result with its anchor, why its size (when found from the data), and the closest built-in."""
+def _place(
+    result: LearnResult, config: LearnConfig, support: Support | None, choice: DataChoice | None = None
+) -> LearnResult:
+    """The result with its anchor, why its size (when found from the data), the verdict and the closest built-in."""
     result.anchor = config.anchor
     result.support = None if support is None else support.reason
-    if result.channels == "luma":  # a colour kernel's closest built-ins are per channel (convlearn.learn.colour)
+    if choice is not None:
+        result.support, result.choice = choice.reason, choice
+        if choice.refined is not None:  # behind a JPEG: the kernel its bins allow, not the pixels' least squares
+            k, b = choice.refined
+            result.weight = torch.from_numpy(k.copy()).to(result.weight.dtype)
+            result.bias = None if b is None else b / choice.full_scale
+        result.closest = choice.closest(result.weight.detach().to(torch.float64).numpy())
+    elif result.channels == "luma":  # a colour kernel's closest built-ins are per channel (convlearn.learn.colour)
         result.closest = closest_builtin(result.weight.detach().to(torch.float64).numpy())
     return result

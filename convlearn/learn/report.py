@@ -7,11 +7,12 @@ import math
 import torch
 
 from convlearn.errors import InputError
+from convlearn.learn.choose import MISS_LINEAR
 from convlearn.learn.config import solver_named
 from convlearn.learn.normal import CONVERGED_RTOL, NormalEquations
 from convlearn.learn.result import FitReport, LearnResult
 
-__all__ = ["R2_WARNING", "fit_notes", "fit_report", "max_abs_difference"]
+__all__ = ["R2_WARNING", "fit_notes", "fit_report", "max_abs_difference", "verdict_notes"]
 
 #: Below this R² the target is not well explained by a linear filter of the input.
 R2_WARNING = 0.99
@@ -67,7 +68,9 @@ def fit_notes(result: LearnResult) -> list[str]:
     report = result.report
     if report is None:
         return notes
-    if report.r2_best is not None and report.r2_best < R2_WARNING:
+    if result.choice is not None:
+        notes += verdict_notes(result)
+    elif report.r2_best is not None and report.r2_best < R2_WARNING:
         notes.append(
             f"R² is {report.r2_best:.4f} at best (< {R2_WARNING}): the target is not well explained by a linear "
             f"filter of the input (a non-linear filter, a different alignment, or a larger kernel?)"
@@ -88,6 +91,53 @@ def fit_notes(result: LearnResult) -> list[str]:
                 if not solver.iterative
                 else "other kernels fit equally well"
             )
+        )
+    return notes
+
+
+#: Warn when the clipping margin leaves out more than this share of the target's pixels.
+CLIPPED_WARNING = 0.2
+
+
+def verdict_notes(result: LearnResult) -> list[str]:
+    """Warnings from what the data chose: a filter that is not linear, a kernel at the size limit, much clipped.
+
+    Each names what was measured and the option that would help.
+    """
+    choice, report = result.choice, result.report
+    d, record = choice.decision, choice.record(report.rms)
+    notes = []
+    if not choice.linear and not math.isnan(choice.miss):
+        notes.append(
+            f"not linear: fitted to the JPEG target's quantisation bins, the kernel's DCT coefficients miss them by "
+            f"{choice.miss:.2g} levels RMS (a linear filter misses by under {MISS_LINEAR:g}); the RMS residual is "
+            f"{record['rms_levels']:.3g} levels against a {record['noise']}. No kernel reproduces this filter "
+            "(a median, bilateral, threshold, max/min or tone curve?); the kernel written is the closest linear one"
+        )
+    elif not choice.linear:
+        ratio = record["rms_levels"] / max(record["noise_floor_levels"], 1e-300)
+        notes.append(
+            f"not linear: the RMS residual is {record['rms_levels']:.3g} levels, {ratio:.3g} times the "
+            f"{record['noise']}"
+            + (
+                f", and squares and products of the input's local derivatives predict {d.nonlinear:.0%} of it"
+                if d.nonlinear >= 0.01
+                else ""
+            )
+            + ". No kernel reproduces this filter (a median, bilateral, threshold, "
+            "max/min or tone curve?); the kernel written is only the closest linear one"
+        )
+    h, w = result.weight.shape[-2:]
+    if max(h, w) >= 15:
+        notes.append(
+            f"The kernel found is {h}x{w}, the largest the automatic size tries: the filter may reach further. "
+            "Give --kernel-size HxW (21x21, say) to fit a larger one"
+        )
+    total = report.pixels + report.excluded
+    if d.margin > 0 and total and report.excluded > CLIPPED_WARNING * total:
+        notes.append(
+            f"{report.excluded / total:.0%} of the target's pixels lie within {d.margin:g} levels of a clipped end "
+            "and were left out; give --clip-margin LEVELS to change the margin (0: only the end levels)"
         )
     return notes
 

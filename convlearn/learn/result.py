@@ -80,6 +80,7 @@ class LearnResult:
     closest: dict | None = None  # the closest built-in kernel, {"spec", "max_abs_diff"}, when one is close
     channels: str = "luma"  # luma, or each / full for a colour kernel (see convlearn.learn.colour)
     channel_fits: list[dict] | None = None  # colour: each output channel's fit (R², RMS, closest for each)
+    choice: object | None = None  # what the data chose, a convlearn.learn.choose.DataChoice (size, bias, verdict)
 
     @property
     def kernel(self):
@@ -100,12 +101,15 @@ class LearnResult:
         safe_step, stopped, the :class:`FitReport` fields (loss, rms, r2, ...),
         inputs and targets; ``support`` when the size was found from the data,
         and ``closest`` (a dict or None) when the built-ins were compared; a colour
-        kernel adds ``channels`` and ``channel_fits`` (one dict per output channel).
+        kernel adds ``channels`` and ``channel_fits`` (one dict per output channel); when the data chose the
+        size, the verdict: ``linear``, ``rms_levels``, ``noise_floor_levels``, ``noise``, ``clip_margin_levels``.
         """
         extra = {} if self.support is None else {"support": self.support}
         if self.channels != "luma":
             extra.update(channels=self.channels, channel_fits=self.channel_fits)
         report = self.report.to_dict() if self.report is not None else {}
+        if self.choice is not None:
+            extra.update(self.choice.record(report.get("rms") or 0.0))
         return {
             "solver": self.solver,
             "kernel_size": list(self.weight.shape),

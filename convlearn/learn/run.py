@@ -12,6 +12,7 @@ import os
 from collections.abc import Callable, Sequence
 from dataclasses import replace
 
+from convlearn.errors import InputError
 from convlearn.images import DEFAULT_MAX_PIXELS
 from convlearn.learn.config import (
     AUTO,
@@ -39,10 +40,11 @@ def run_learn(
     targets: Sequence[str | os.PathLike] = (),
     pairs_dir: str | os.PathLike | None = None,
     kernel_size: str | tuple[int, int] | None = None,
-    solver: str = "sgd",
+    solver: str | None = None,
     epochs: int | None = None,
     lr: float | None = None,
-    bias: bool = False,
+    bias: bool | None = None,
+    clip_margin: float | None = None,
     keep_saturated: bool = False,
     reference: str | None = None,
     seed: int = 0,
@@ -57,6 +59,9 @@ def run_learn(
 ) -> LearnRun:
     """Learn a kernel from image files and write the kernel file, as ``convlearn learn`` does.
 
+    ``bias`` None (the default) lets the data choose it when the size is automatic (else no bias);
+    ``clip_margin`` (levels) replaces the margin from the target's noise model; ``solver`` None is sgd, or
+    lstsq when the data choose the size (and no ``epochs`` or ``lr`` is given).
     Every setting is checked before a pair is read (``solver``, ``epochs``, ``lr``, ``bias``, ``seed`` and
     ``dtype`` as in :class:`LearnConfig`; ``keep_saturated``, ``max_pixels``, ``channels`` as in :func:`read_pair`);
     ``other_outputs`` (a plot) are refused, like ``output``, when they name an input. With no pair: the
@@ -69,8 +74,12 @@ def run_learn(
     """
     from convlearn.runtime import resolve_device
 
+    auto_solver = solver is None and epochs is None and lr is None
+    solver = solver or "sgd"
     spec = check_choices(solver, dtype)
     check_ranges(seed=seed, epochs=epochs)
+    if clip_margin is not None and not (0 <= clip_margin < 128):
+        raise InputError(f"--clip-margin must be from 0 to 127 levels, not {clip_margin:g}")
     paths = pair_paths(inputs, targets, pairs_dir)
     size, ref = size_and_reference(kernel_size, reference, channels, paths)
     check_output_paths(output, other_outputs, paths, reference)
@@ -78,8 +87,11 @@ def run_learn(
         check_kernel_fits(size, paths)
     pairs = PairFiles(paths, keep_saturated=keep_saturated, max_pixels=max_pixels, channels=channels) if paths else None
     dev = resolve_device(device)
-    config = LearnConfig(kernel_size=size, epochs=epochs, lr=lr, bias=bias, seed=seed, device=device, solver=solver)
-    config = replace(config, dtype=dtype, channels=channels)
+    config = LearnConfig(
+        kernel_size=size, epochs=epochs, lr=lr, bias=bool(bias), seed=seed, device=device, solver=solver
+    )
+    config = replace(config, dtype=dtype, channels=channels, auto_bias=bias is None, clip_margin=clip_margin)
+    config = replace(config, auto_solver=auto_solver)
     check_steps(epochs, lr)
     check_one_pass(spec, epochs, lr)
     # Under torchrun (after every check above, made alike on every rank) each
