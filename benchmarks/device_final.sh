@@ -13,20 +13,31 @@ mkdir -p "$OUT"
 quiet() {  # the CPU measurements, on cores 0 and 1 only
     export OMP_NUM_THREADS=2 MKL_NUM_THREADS=2
     "$PYTHON" -c "
-from PIL import Image; from skimage import data
-Image.fromarray(data.astronaut()).resize((4000, 3000), Image.LANCZOS).save('/tmp/photo12.jpg', quality=92)"
-    echo "== canny 12 MP (2 pinned cores)"; timeout 90 "$PYTHON" benchmarks/canny_vs_opencv.py --speed /tmp/photo12.jpg --repeats 7
-    echo "== corr2d vs cv2.filter2D (2 pinned cores)"
-    timeout 90 "$PYTHON" benchmarks/bench_corr2d.py --device cpu --sizes 512,4096 --kernels 3x3,5x5 --repeats 9 \
-        --threads 2 --no-scipy --loop-max 0 --markdown
+import cv2, numpy as np; from PIL import Image; from skimage import data
+g = Image.fromarray(data.astronaut()).resize((4000, 3000), Image.LANCZOS).convert('L')
+g.save('/tmp/photo12.jpg', quality=92); x = np.asarray(g)
+Image.fromarray(x).save('/tmp/in12.png'); Image.fromarray(cv2.GaussianBlur(x, (5, 5), 1.2)).save('/tmp/t12.png')
+c = x[1000:1512, 1500:2012]; Image.fromarray(c).save('/tmp/in512.png')
+Image.fromarray(cv2.GaussianBlur(c, (5, 5), 1.2)).save('/tmp/t512.png')"
+    echo "== canny 12 MP (2 pinned cores)"; timeout 60 "$PYTHON" benchmarks/canny_vs_opencv.py --speed /tmp/photo12.jpg --repeats 5
+    for n in 512 12; do
+        echo "== learn, no options, $n pair (2 pinned cores): wall seconds, then python -c 'import torch'"
+        for r in 1 2 3; do /usr/bin/time -f "%e s" timeout 40 "$PYTHON" -m convlearn learn -i /tmp/in$n.png -t /tmp/t$n.png \
+            -o /tmp/k$n-$r.json -q 2>&1 | tail -1; done
+        "$PYTHON" -c "import json, sys; d = json.load(open(sys.argv[1])); print({k: d.get(k) for k in ('kernel_size', 'closest', 'linear', 'noise')})" /tmp/k$n-1.json
+    done
+    /usr/bin/time -f "import torch %e s" "$PYTHON" -c "import torch"
     echo "== restore 12 MP 9x9 (2 pinned cores)"
-    timeout 120 "$PYTHON" -c "import sys; sys.path.insert(0, 'benchmarks'); import bench_restore; print(bench_restore.large_row())"
+    timeout 80 "$PYTHON" -c "import sys; sys.path.insert(0, 'benchmarks'); import bench_restore; print(bench_restore.large_row())"
+    echo "== corr2d vs cv2.filter2D (2 pinned cores)"
+    timeout 60 "$PYTHON" benchmarks/bench_corr2d.py --device cpu --sizes 512,4096 --kernels 3x3,5x5 --repeats 7 \
+        --threads 2 --no-scipy --loop-max 0 --markdown
 }
 quiet > "$OUT/quiet2core.txt" 2>&1 &
 QUIET=$!
 STEPS="tests results torchrun" RESULTS_ARGS="--skip crossover" OUT="$OUT" taskset -c 2-15 bash benchmarks/gpu_check.sh
 echo "== restore on CUDA"
-timeout 60 taskset -c 2-15 "$PYTHON" - <<'PY' 2>&1 | tee "$OUT/restore_cuda.txt"
+timeout 40 taskset -c 2-15 "$PYTHON" - <<'PY' 2>&1 | tee "$OUT/restore_cuda.txt"
 import time, torch
 from convlearn.kernels import parse_kernel
 from convlearn.restore import restore_planes
@@ -40,11 +51,11 @@ cpu, gpu = restore_planes(b, K), restore_planes(b.cuda(), K)
 print("512² max |cuda - cpu|", float((gpu.planes.cpu() - cpu.planes).abs().max()))
 big = (torch.rand(3000, 4000, device="cuda") * 255).round() / 255
 big = (filter2d(big, w.cuda(), mode="same", border="reflect") * 255).round() / 255
-for run in range(3):
+for run in range(2):
     torch.cuda.synchronize(); torch.cuda.reset_peak_memory_stats(); t = time.perf_counter()
     r = restore_planes(big, K); torch.cuda.synchronize()
     print(f"12 MP on CUDA, run {run}: {(time.perf_counter() - t) * 1e3:.0f} ms, "
           f"peak {torch.cuda.max_memory_allocated() / big.numel() / 4:.1f}x the float32 image, {r.summary()}")
 PY
-wait "$QUIET"
+sleep 15; kill "$QUIET" 2>/dev/null; wait "$QUIET" 2>/dev/null
 cat "$OUT/quiet2core.txt"
