@@ -38,9 +38,9 @@ step() {  # step NAME SECONDS COMMAND...: run with a time limit, keep its output
 } | tee "$OUT/machine.txt"
 
 # 1. Every test marked cuda (the fused kernel's first compile is part of this time).
-step tests 115 "$PYTHON" -m pytest -q -m cuda -p no:cacheprovider tests
+step tests 100 "$PYTHON" -m pytest -q -m cuda -p no:cacheprovider tests
 # 2. The figures and the crossover sweep, as JSON.
-step results 75 "$PYTHON" benchmarks/gpu_results.py --device cuda --json "$OUT/gpu_results.json" ${RESULTS_ARGS:-}
+step results 70 "$PYTHON" benchmarks/gpu_results.py --device cuda --json "$OUT/gpu_results.json" ${RESULTS_ARGS:-}
 [ -f "$OUT/gpu_results.json" ] && cp "$OUT/gpu_results.json" benchmarks/gpu_results.json
 # 3. The corr2d benchmark on CUDA, every strategy, ratio to copy speed.
 step bench 45 "$PYTHON" benchmarks/bench_corr2d.py --device cuda --sizes 8192 --kernels 3x3,31x31 \
