@@ -56,7 +56,6 @@ def choose_strategy(X: torch.Tensor, K: torch.Tensor) -> str:
 def _choose(Xb: torch.Tensor, K: torch.Tensor) -> str:
     """The cheapest engine of :data:`~convlearn.corr.table.ENGINES` for these inputs (ties: the first)."""
     costs = {}
-    K = K.detach().cpu()  # the costs read the kernel's values: one copy, not a device sync per look
     for engine in ENGINES.values():
         if engine.devices is not None and Xb.device.type not in engine.devices:
             continue
