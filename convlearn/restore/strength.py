@@ -108,9 +108,12 @@ def _expected_error(transfer: torch.Tensor, gradient: torch.Tensor, prior: torch
         ``(strengths, errors)``, each (L,).
     """
     strengths = _log_grid(1e-9, 1e2, 32)
-    lg = strengths[:, None] * gradient[None, :]  # (L, F)
-    denominator = (transfer[None, :] + lg).square()
-    return strengths, ((s2 * transfer[None, :] + prior[None, :] * lg.square()) / denominator).sum(dim=-1)
+    errors = torch.empty_like(strengths)
+    for start in range(0, len(strengths), 16):  # 16 strengths at a time: all 353 at once held 5 (L, F) float64
+        lg = strengths[start : start + 16, None] * gradient[None, :]  # (16, F) arrays, 115 MB at the peak
+        denominator = (transfer[None, :] + lg).square()
+        errors[start : start + 16] = ((s2 * transfer[None, :] + prior[None, :] * lg.square()) / denominator).sum(-1)
+    return strengths, errors
 
 
 def choose_strength(b: torch.Tensor, K: torch.Tensor, noise_floor: float, *, exact: bool = False) -> StrengthChoice:
