@@ -42,7 +42,7 @@ _EXPORTS = {
     "apply_kernel": "convlearn.arrays",
     "detect_image": "convlearn.arrays",
     "run_detect": "convlearn.detect",
-    "restore_planes": "convlearn.restore",
+    "restore_planes": "convlearn.arrays",
     "run_restore": "convlearn.restore",
     "canny": "convlearn.arrays",
     "gradient_magnitude": "convlearn.arrays",

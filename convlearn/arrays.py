@@ -35,6 +35,8 @@ from convlearn.kernels import Kernel, export, is_magnitude, parse_kernel
 from convlearn.learn import pairs as learn_pairs
 from convlearn.learn import pipeline as learn_pipeline
 from convlearn.learn.result import LearnResult
+from convlearn.restore import run as restore_run
+from convlearn.restore.result import RestoreResult
 
 __all__ = [
     "apply_kernel",
@@ -47,6 +49,7 @@ __all__ = [
     "from_planes",
     "gradient_magnitude",
     "learn_kernel",
+    "restore_planes",
     "to_planes",
     "train_sgd",
     "write_image",
@@ -219,3 +222,10 @@ def write_image(path: Any, values: Any, **options: Any) -> Any:
     elif not isinstance(values, np.ndarray):
         raise InputError(f"write_image takes {TAKES} as the values; got {type(values).__name__}")
     return images.write_image(path, values, **options)
+
+
+@functools.wraps(restore_run.restore_planes)
+def restore_planes(planes: Any, kernel: Any, **options: Any) -> RestoreResult:
+    x, back = to_planes(planes, "restore_planes", "the planes")
+    out = restore_run.restore_planes(x, as_kernel(kernel, "restore_planes"), **options)
+    return RestoreResult(back(out.planes), out.reports)

@@ -52,15 +52,29 @@ class Blur:
 
     def adjoint(self, r: torch.Tensor) -> torch.Tensor:
         """``A^T r``: a blurred-size plane (H, W) spread back over the unknowns (Hx, Wx)."""
+        return self._spread(self._pad(r))
+
+    def gram(self, x: torch.Tensor) -> torch.Tensor:
+        """``A^T A x``: ``adjoint(forward(x))``, the blurred plane freed once padded (a plane less at the peak)."""
+        return self._spread(self._pad(self.forward(x)))
+
+    def _pad(self, r: torch.Tensor) -> torch.Tensor:
+        """A blurred-size plane (H, W) zero-padded by the kernel less one on every side, for the full convolution."""
         h, w = self.K.shape
-        full = corr2d(F.pad(r, (w - 1, w - 1, h - 1, h - 1)), self.K.flip(-1, -2))  # (H + h - 1, W + w - 1)
+        return F.pad(r, (w - 1, w - 1, h - 1, h - 1))  # (H + 2h - 2, W + 2w - 2)
+
+    def _spread(self, padded: torch.Tensor) -> torch.Tensor:
+        """The adjoint's second half: the full convolution of a padded plane, folded back by a border rule."""
+        h, w = self.K.shape
+        full = corr2d(padded, self.K.flip(-1, -2))  # (H + h - 1, W + w - 1)
+        del padded  # the last reference when called by gram: freed before the fold
         if self.border == "unknown":
             return full
         # The padding is linear; its adjoint folds the border back onto the pixels it copied.
-        x = torch.zeros(self.shape, dtype=r.dtype, device=r.device, requires_grad=True)
+        x = torch.zeros(self.shape, dtype=full.dtype, device=full.device, requires_grad=True)
         with torch.enable_grad():
-            padded = pad_same(x, (h, w), self.border, self.anchor)
-            (folded,) = torch.autograd.grad(padded, x, grad_outputs=full)
+            same = pad_same(x, (h, w), self.border, self.anchor)
+            (folded,) = torch.autograd.grad(same, x, grad_outputs=full)
         return folded
 
     def frame(self, x: torch.Tensor) -> torch.Tensor:
@@ -105,4 +119,5 @@ def laplacian(q: torch.Tensor, p: torch.Tensor, weight: float) -> torch.Tensor:
         d.mul_(weight)
         q.narrow(dim, 0, n - 1).sub_(d)
         q.narrow(dim, 1, n - 1).add_(d)
+        del d  # freed before the next axis's differences: two at once were a plane more at the solve's peak
     return q

@@ -37,7 +37,8 @@ class RestoreResult:
     """The restored planes and one report per plane.
 
     Attributes:
-        planes: the restored image: the blurred planes' shape for ``same``, larger by the kernel for ``valid``.
+        planes: the restored image: the blurred planes' shape for ``same``, larger by the kernel for ``valid``
+            (a NumPy array, channels last, when ``convlearn.restore_planes`` was given one).
         reports: one :class:`PlaneReport` per plane, in order.
     """
 

@@ -40,15 +40,21 @@ def rounding_of(planes: torch.Tensor) -> NoiseLevel | None:
     '16-bit rounding'
     """
     eps = torch.finfo(planes.dtype).eps if planes.dtype.is_floating_point else 0.0
-    sample = planes.flatten()[:_SAMPLE].to(torch.float64)
+    sample = planes.flatten()[:_SAMPLE]
     if sample.numel() == 0 or sample.min() < 0 or sample.max() > 1:
         return None
     for bits in (8, 16):
-        levels = sample * (2**bits - 1)
         # a float32 plane holds level / 65535 to about 4e-3 of a level: allow a few of its steps
-        if torch.all((levels - levels.round()).abs() <= max(1e-3, 4 * eps * 2**bits)):
+        if all(_on_grid(part, bits, max(1e-3, 4 * eps * 2**bits)) for part in sample.split(_SAMPLE // 8)):
             return rounding_noise(bits)
     return None
+
+
+def _on_grid(values: torch.Tensor, bits: int, slack: float) -> bool:
+    """Whether every value is within ``slack`` of a level of the ``bits`` grid, in float64 (a slice at a time:
+    megabyte temporaries, which the C heap kept after a 12 MP plane's check)."""
+    levels = values.to(torch.float64) * (2**bits - 1)
+    return bool(torch.all((levels - levels.round()).abs() <= slack))
 
 
 def _noise_floor(b: torch.Tensor, noise: NoiseLevel | float | None) -> tuple[NoiseLevel, bool]:

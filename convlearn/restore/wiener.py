@@ -42,17 +42,32 @@ class _Preconditioner:
         symbol[0, 0] = symbol[0, 0] if symbol[0, 0] > 0 else 1.0
         self.inverse = symbol.reciprocal_()
 
-    def __call__(self, r: torch.Tensor) -> torch.Tensor:
-        spectrum = torch.fft.rfft2(r, s=self.grid)  # (Hg, Wg // 2 + 1), r zero-padded to the grid
-        spectrum.mul_(self.inverse)
+    def zeros(self, like: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """A zero plane on the FFT grid and its (Hx, Wx) corner, where a residual lives already padded."""
+        grid = like.new_zeros(self.grid)  # (Hg, Wg)
         Hx, Wx = self.shape
-        return torch.fft.irfft2(spectrum, s=self.grid)[:Hx, :Wx]  # (Hx, Wx), a view: no copy of the grid
+        return grid, grid[:Hx, :Wx]
+
+    def __call__(self, r_grid: torch.Tensor) -> torch.Tensor:
+        """The preconditioned residual on the whole grid (Hg, Wg): its (Hx, Wx) corner is the part that counts.
+
+        ``r_grid`` is zero beyond the unknowns, so the FFT pads nothing (no copy of the plane).
+        """
+        spectrum = torch.fft.rfft2(r_grid)  # (Hg, Wg // 2 + 1)
+        spectrum.mul_(self.inverse)
+        # irfft2 as its two halves: the columns' inverse in place, then the rows' (irfft2 copied the spectrum first)
+        torch.fft.ifft(spectrum, dim=0, out=spectrum)
+        return torch.fft.irfft(spectrum, n=self.grid[1], dim=1)  # (Hg, Wg)
+
+
+def _dot(a: torch.Tensor, b: torch.Tensor) -> float:
+    """The dot product of two contiguous planes, without a flattened copy."""
+    return float(torch.vdot(a.view(-1), b.view(-1)))
 
 
 def _normal(blur: Blur, strength: float, p: torch.Tensor) -> torch.Tensor:
     """``(A^T A + strength D^T D) p``."""
-    q = blur.adjoint(blur.forward(p))  # (Hx, Wx)
-    return laplacian(q, p, strength)
+    return laplacian(blur.gram(p), p, strength)  # (Hx, Wx)
 
 
 def wiener_solve(
@@ -75,26 +90,30 @@ def wiener_solve(
         - Output: ``blur.unknowns``
     """
     precondition = _Preconditioner(blur, strength, b.device)
-    r = blur.adjoint(b)  # (Hx, Wx): the residual of x = 0
-    x = torch.zeros_like(r)
-    p = precondition(r)
-    rz = target = float(torch.vdot(r.flatten(), p.flatten()))
+    Hx, Wx = blur.unknowns
+    r_grid, r = precondition.zeros(b)  # the residual, kept zero-padded to the FFT grid
+    r.copy_(blur.adjoint(b))  # (Hx, Wx): the residual of x = 0
+    x = r.new_zeros(Hx, Wx)
+    z = precondition(r_grid)  # (Hg, Wg); beyond the unknowns r_grid is 0, so dots may take the whole grid
+    rz = target = _dot(r_grid, z)
+    p = z[:Hx, :Wx].contiguous()
+    del z
     if target <= 0.0:
         return x, CgReport(0, 0.0, True)
     residual, step = 1.0, 0
     while step < max_iterations:
         step += 1
         q = _normal(blur, strength, p)  # (Hx, Wx)
-        alpha = rz / float(torch.vdot(p.flatten(), q.flatten()))
+        alpha = rz / _dot(p, q)
         x.add_(p, alpha=alpha)
         r.sub_(q, alpha=alpha)
         del q
-        z = precondition(r)
-        rz_next = float(torch.vdot(r.flatten(), z.flatten()))
+        z = precondition(r_grid)  # (Hg, Wg)
+        rz_next = _dot(r_grid, z)
         residual = (max(rz_next, 0.0) / target) ** 0.5
         if residual <= tolerance:
             break
-        p.mul_(rz_next / rz).add_(z)
+        p.mul_(rz_next / rz).add_(z[:Hx, :Wx])
         rz = rz_next
         del z
     return x, CgReport(step, residual, residual <= tolerance)

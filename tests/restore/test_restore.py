@@ -175,3 +175,15 @@ def test_colour_planes_with_a_kernel_per_channel_match_plane_by_plane():
         torch.testing.assert_close(out.planes[n], one.planes)
     grey = restore_planes(planes[None, :2], kernel, strength=1e-3)  # (1, 2, H, W): a 2-D kernel on every plane
     assert grey.planes.shape == (1, 2, 48, 48) and len(grey.reports) == 2
+
+
+@pytest.mark.parametrize(("mode", "border", "anchor"), SETUPS)
+def test_gram_and_adjoint_match_the_dense_operator(mode, border, anchor):
+    kernel = Kernel(np.array([[0.1, 0.3, 0.1], [0.05, 0.4, 0.05]]), anchor=anchor)
+    blur = Blur(torch.as_tensor(kernel.weight), (9, 11), mode, border, kernel.origin)
+    A = dense_blur(blur)
+    g = torch.Generator().manual_seed(5)
+    x = torch.rand(blur.unknowns, dtype=torch.float64, generator=g)
+    r = torch.rand(9, 11, dtype=torch.float64, generator=g)
+    np.testing.assert_allclose(blur.gram(x).flatten().numpy(), A.T @ A @ x.flatten().numpy(), atol=1e-12)
+    np.testing.assert_allclose(blur.adjoint(r).flatten().numpy(), A.T @ r.flatten().numpy(), atol=1e-12)
