@@ -145,9 +145,11 @@ def choose_strength(b: torch.Tensor, K: torch.Tensor, noise_floor: float, *, exa
 
 def _choose(b: torch.Tensor, K: torch.Tensor, side: int, noise_floor: float, exact: bool) -> StrengthChoice:
     """:func:`choose_strength` on ``side`` x ``side`` tiles."""
-    power = welch_spectrum(b, side).flatten()[1:]  # DC dropped: the tiles' means are removed
-    transfer = torch.fft.rfft2(K.to(torch.float64), s=(side, side)).abs().square().flatten()[1:]
-    gradient = gradient_symbol((side, side), b.device).flatten()[1:]
+    # The spectra are small (side² values): the fit runs on the CPU, where its grids are made, whatever
+    # the plane's device (on an H200 a CUDA plane met CPU grids here and the restore failed).
+    power = welch_spectrum(b, side).flatten()[1:].cpu()  # DC dropped: the tiles' means are removed
+    transfer = torch.fft.rfft2(K.detach().cpu().to(torch.float64), s=(side, side)).abs().square().flatten()[1:]
+    gradient = gradient_symbol((side, side), "cpu").flatten()[1:]
     scale = float(power.mean())
     if scale <= 0.0:  # a flat image: nothing to restore, any strength gives it back
         return StrengthChoice(1.0, noise_floor, 0.0, 2.0, False)
