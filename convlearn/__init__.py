@@ -11,7 +11,7 @@ tensor([[19., 25.],
 
 from __future__ import annotations
 
-import importlib
+from convlearn.lazy import lazy_exports
 
 __version__ = "0.1.0"
 
@@ -63,13 +63,4 @@ _EXPORTS = {
 __all__ = [*sorted(_EXPORTS), "__version__"]
 
 
-def __getattr__(name: str):
-    if name in _EXPORTS:
-        value = getattr(importlib.import_module(_EXPORTS[name]), name)
-        globals()[name] = value
-        return value
-    raise AttributeError(f"module 'convlearn' has no attribute {name!r}")
-
-
-def __dir__() -> list[str]:
-    return __all__
+__getattr__, __dir__ = lazy_exports(__name__, _EXPORTS, __all__)

@@ -14,13 +14,12 @@ reads :mod:`~convlearn.images.config` alone.
 
 from __future__ import annotations
 
-import importlib
-
 # Eager, and light (the standard library only): the function ``prefetch`` shares its
 # module's name, and importing the module later would put the module in its place.
 from convlearn.images.prefetch import Loaded as Loaded
 from convlearn.images.prefetch import group_batches as group_batches
 from convlearn.images.prefetch import prefetch as prefetch
+from convlearn.lazy import lazy_exports
 
 # public name -> module of this package that defines it
 _EXPORTS = {
@@ -49,13 +48,4 @@ _EXPORTS = {
 __all__ = sorted([*_EXPORTS, "Loaded", "group_batches", "prefetch"])
 
 
-def __getattr__(name: str):
-    if name in _EXPORTS:
-        value = getattr(importlib.import_module(f"{__name__}.{_EXPORTS[name]}"), name)
-        globals()[name] = value
-        return value
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-
-
-def __dir__() -> list[str]:
-    return __all__
+__getattr__, __dir__ = lazy_exports(__name__, _EXPORTS, __all__)

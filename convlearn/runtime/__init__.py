@@ -10,7 +10,7 @@ does not import torch.
 
 from __future__ import annotations
 
-import importlib
+from convlearn.lazy import lazy_exports
 
 # public name -> module of this package that defines it
 _EXPORTS = {
@@ -34,13 +34,4 @@ _EXPORTS = {
 __all__ = sorted(_EXPORTS)
 
 
-def __getattr__(name: str):
-    if name in _EXPORTS:
-        value = getattr(importlib.import_module(f"{__name__}.{_EXPORTS[name]}"), name)
-        globals()[name] = value
-        return value
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-
-
-def __dir__() -> list[str]:
-    return __all__
+__getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)

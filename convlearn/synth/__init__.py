@@ -12,7 +12,7 @@ Names load lazily (PEP 562), so the CLI reads ``PATTERNS`` without torch.
 
 from __future__ import annotations
 
-import importlib
+from convlearn.lazy import lazy_exports
 
 _EXPORTS = {
     "MAX_CELL": "config",
@@ -29,13 +29,4 @@ _EXPORTS = {
 __all__ = sorted(_EXPORTS)
 
 
-def __getattr__(name: str):
-    if name in _EXPORTS:
-        value = getattr(importlib.import_module(f"convlearn.synth.{_EXPORTS[name]}"), name)
-        globals()[name] = value
-        return value
-    raise AttributeError(f"module 'convlearn.synth' has no attribute {name!r}")
-
-
-def __dir__() -> list[str]:
-    return __all__
+__getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)
