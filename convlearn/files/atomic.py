@@ -151,12 +151,7 @@ def atomic_write(path: str | os.PathLike, mode: str = "wb", *, exclusive: bool |
             yield handle
             handle.flush()
             os.fsync(handle.fileno())
-        # The temporary file is 0600; give the result the mode a plain open() would.
-        os.chmod(tmp, _existing_mode(target))
-        if exclusive:
-            publish_new(tmp, target)
-        else:
-            os.replace(tmp, target)
+        _put_in_place(tmp, target, exclusive)
     except BaseException as e:
         if created or not isinstance(e, OSError):  # a signal may land between os.open and `created = True`
             with contextlib.suppress(OSError):
@@ -165,6 +160,16 @@ def atomic_write(path: str | os.PathLike, mode: str = "wb", *, exclusive: bool |
             raise _cannot_write(target, _reason(e), existed) from None
         raise
     _sync_directory(directory)
+
+
+def _put_in_place(tmp: Path, target: Path, exclusive: bool) -> None:
+    """Move the written temporary file to ``target``, with the mode a plain open() would give it."""
+    # The temporary file is 0600; give the result the mode a plain open() would.
+    os.chmod(tmp, _existing_mode(target))
+    if exclusive:
+        publish_new(tmp, target)
+    else:
+        os.replace(tmp, target)
 
 
 def _through_link(target: Path) -> Path:

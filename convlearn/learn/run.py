@@ -11,12 +11,14 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Sequence
 from dataclasses import replace
+from typing import TYPE_CHECKING
 
 from convlearn.errors import InputError
 from convlearn.images import DEFAULT_MAX_PIXELS
 from convlearn.learn.config import (
     AUTO,
     LearnConfig,
+    Solver,
     check_choices,
     check_one_pass,
     check_ranges,
@@ -30,6 +32,11 @@ from convlearn.learn.pipeline import learn_pairs
 from convlearn.learn.result import TrainingDiverged, TrainingInterrupted
 from convlearn.learn.saver import LearnRun, Saver
 from convlearn.runtime import distributed
+
+if TYPE_CHECKING:
+    import torch
+
+    from convlearn.kernels import Kernel
 
 __all__ = ["run_learn"]
 
@@ -74,12 +81,7 @@ def run_learn(
     """
     from convlearn.runtime import resolve_device
 
-    auto_solver = solver is None and epochs is None and lr is None
-    solver = solver or "sgd"
-    spec = check_choices(solver, dtype)
-    check_ranges(seed=seed, epochs=epochs)
-    if clip_margin is not None and not (0 <= clip_margin < 128):
-        raise InputError(f"--clip-margin must be from 0 to 127 levels, not {clip_margin:g}")
+    solver, spec, auto_solver = _checked_solver(solver, dtype, epochs, lr, seed=seed, clip_margin=clip_margin)
     paths = pair_paths(inputs, targets, pairs_dir)
     size, ref = size_and_reference(kernel_size, reference, channels, paths)
     check_output_paths(output, other_outputs, paths, reference)
@@ -94,11 +96,43 @@ def run_learn(
     config = replace(config, auto_solver=auto_solver)
     check_steps(epochs, lr)
     check_one_pass(spec, epochs, lr)
-    # Under torchrun (after every check above, made alike on every rank) each
+    hooks = LearnHooks(on_start=on_step, on_epoch=on_epoch)
+    return _learn_and_write(pairs, config, spec, dev, hooks, output=output, reference=reference, ref=ref)
+
+
+def _checked_solver(
+    solver: str | None, dtype: str, epochs: int | None, lr: float | None, *, seed: int, clip_margin: float | None
+) -> tuple[str, Solver, bool]:
+    """The solver's name, its :class:`Solver` and whether the data may choose it, once the settings pass their checks.
+
+    ``solver`` None is sgd, or lstsq when the data choose the size and no ``epochs`` or ``lr`` is given.
+    """
+    auto_solver = solver is None and epochs is None and lr is None
+    solver = solver or "sgd"
+    spec = check_choices(solver, dtype)
+    check_ranges(seed=seed, epochs=epochs)
+    if clip_margin is not None and not (0 <= clip_margin < 128):
+        raise InputError(f"--clip-margin must be from 0 to 127 levels, not {clip_margin:g}")
+    return solver, spec, auto_solver
+
+
+def _learn_and_write(
+    pairs: PairFiles | None,
+    config: LearnConfig,
+    spec: Solver,
+    dev: torch.device,
+    hooks: LearnHooks,
+    *,
+    output: str | os.PathLike | None,
+    reference: str | None,
+    ref: Kernel | None,
+) -> LearnRun:
+    """Learn from ``pairs`` (the notebook's problem when None) and write the kernel file, as ``run_learn`` does."""
+    # Under torchrun (after every check made before this, alike on every rank) each
     # rank reads its share of the pairs; rank 0 alone tells and writes.
     main = distributed.setup(dev).is_main
-    hooks = LearnHooks(on_start=on_step, on_epoch=on_epoch) if main else LearnHooks()
-    notebook = notebook_run(solver, notebook=pairs is None)
+    hooks = hooks if main else LearnHooks()
+    notebook = notebook_run(config.solver, notebook=pairs is None)
     saver = Saver(output=output, spec=reference, reference=ref, notebook=notebook, main=main)
     try:
         return saver.save(learn_pairs(pairs, config, spec, dev, hooks))

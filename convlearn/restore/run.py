@@ -149,20 +149,33 @@ def restore_planes(
     config = check_config(RestoreConfig(method, strength, mode, border, max_iterations, tolerance))
     b, lead = as_planes(planes, "restore")  # (N, H, W)
     check_kernel(kernel, method, b.shape[0])
+    restored, reports = _restore_each(b, kernel, _blur_weights(kernel, b), config, noise)
+    out = torch.stack(restored)  # (N, H', W')
+    return RestoreResult(out.reshape(*lead, *out.shape[-2:]), tuple(reports))
+
+
+def _blur_weights(kernel: Kernel, b: torch.Tensor) -> torch.Tensor:
+    """The kernel's weights as (1 or 3, h, w) planes of ``b``'s dtype and device, once the kernel fits in ``b``."""
     (H, W), (h, w) = b.shape[-2:], kernel.shape
     if h > H or w > W:
         raise InputError(f"Kernel {h}x{w} is larger than the image {H}x{W}. Use a smaller kernel or a larger image")
     weights = torch.as_tensor(kernel.weight, dtype=b.dtype, device=b.device)
-    weights = weights.reshape(-1, h, w) if kernel.channels else weights[None]  # (1 or 3, h, w)
+    return weights.reshape(-1, h, w) if kernel.channels else weights[None]  # (1 or 3, h, w)
+
+
+def _restore_each(
+    b: torch.Tensor, kernel: Kernel, weights: torch.Tensor, config: RestoreConfig, noise: NoiseLevel | float | None
+) -> tuple[list[torch.Tensor], list[PlaneReport]]:
+    """Each of the planes ``b`` (N, H, W) restored on its own, framed, with its report."""
+    H, W = b.shape[-2:]
     biases = kernel.biases()
     restored, reports = [], []
     for n in range(b.shape[0]):
         k = n if kernel.channels else 0
-        blur = Blur(weights[k], (H, W), mode, border, kernel.origin)
+        blur = Blur(weights[k], (H, W), config.mode, config.border, kernel.origin)
         with one_thread() if H * W <= ONE_THREAD_PIXELS else contextlib.nullcontext():
             plane = b[n] - biases[k] if biases[k] else b[n]  # no copy of the plane without a bias
             x, report = _restore_plane(plane, blur, config, noise)
         restored.append(blur.frame(x))
         reports.append(report)
-    out = torch.stack(restored)  # (N, H', W')
-    return RestoreResult(out.reshape(*lead, *out.shape[-2:]), tuple(reports))
+    return restored, reports
