@@ -92,11 +92,16 @@ def on_worker(fn: Callable[[], T], device: torch.device) -> T:
     return fn() if pool is None else pool.submit(fn).result()
 
 
-def share(pool: ThreadPoolExecutor, jobs: list[tuple], fn: Callable[..., None]) -> None:
+def share(pool: ThreadPoolExecutor | None, jobs: list[tuple], fn: Callable[..., None]) -> None:
     """Run ``fn(*job)`` for every job on the pool's workers, each taking the next free job.
 
-    The first error stops the others from starting new jobs and is raised here.
+    With no pool (one worker, or a caller that keeps the work in its own thread) the jobs run
+    here, in order. The first error stops the others from starting new jobs and is raised here.
     """
+    if pool is None:
+        for job in jobs:
+            fn(*job)
+        return
     queue: SimpleQueue = SimpleQueue()
     for job in jobs:
         queue.put(job)

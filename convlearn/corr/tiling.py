@@ -170,10 +170,5 @@ def run_tiled(Xb: torch.Tensor, kernel_shape: tuple[int, int], tiling: Tiling, t
                 fill(*job)
         return out
     shared = Xb.device.type == "cpu" and (len(jobs) > 1 or N * H * W >= threads.MIN_SHARED_TILE)
-    pool = threads.worker_pool() if shared else None
-    if pool is None:
-        for job in jobs:
-            fill(*job)
-    else:
-        threads.share(pool, jobs, fill)
+    threads.share(threads.worker_pool() if shared else None, jobs, fill)
     return out

@@ -173,12 +173,7 @@ def levels(X: torch.Tensor, low, high, sigma: float) -> np.ndarray:
     def fill(n: int, r0: int, r1: int) -> None:
         _band(X[n], taps, r0, r1, (lows[n], highs[n]), out[n])
 
-    pool = threads.worker_pool() if len(jobs) > 1 else None
-    if pool is None:
-        for job in jobs:
-            fill(*job)
-    else:
-        threads.share(pool, jobs, fill)
+    threads.share(threads.worker_pool() if len(jobs) > 1 else None, jobs, fill)
     return out
 
 
@@ -208,10 +203,5 @@ def magnitude(X: torch.Tensor, sigma: float) -> torch.Tensor:
         gx, gy = _gradients(X[n], taps, r0, r1)
         torch.hypot(gx, gy, out=out[n, r0:r1])
 
-    pool = threads.worker_pool() if len(jobs) > 1 else None
-    if pool is None:
-        for job in jobs:
-            fill(*job)
-    else:
-        threads.share(pool, jobs, fill)
+    threads.share(threads.worker_pool() if len(jobs) > 1 else None, jobs, fill)
     return out

@@ -102,7 +102,7 @@ def kept_components(cand: np.ndarray, seeds: np.ndarray | None, dtype: type = np
 
     held = [cand, seeds]
     del cand, seeds
-    _each(pool, len(jobs), label)
+    threads.share(pool if len(jobs) > 1 else None, [(k,) for k in range(len(jobs))], label)
     held.clear()  # this call's references: when the caller kept none, their memory goes back now
     # Chunk k's labels 1..count become offsets[k] + 1..count; offsets[k] itself is its "none", never lit.
     offsets = np.concatenate([[0], np.cumsum(counts + 1)[:-1]])
@@ -120,14 +120,5 @@ def kept_components(cand: np.ndarray, seeds: np.ndarray | None, dtype: type = np
         for r in range(r0, r1, step):
             np.take(lit[offsets[k] :], labels[n, r : min(r + step, r1)], out=out[n, r : min(r + step, r1)], mode="clip")
 
-    _each(pool, len(jobs), look_up)
+    threads.share(pool if len(jobs) > 1 else None, [(k,) for k in range(len(jobs))], look_up)
     return out
-
-
-def _each(pool, count: int, fn) -> None:
-    """``fn(k)`` for k in range(count), on the pool's workers when there is a pool and more than one."""
-    if pool is None or count == 1:
-        for k in range(count):
-            fn(k)
-    else:
-        threads.share(pool, [(k,) for k in range(count)], fn)
