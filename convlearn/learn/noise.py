@@ -197,7 +197,7 @@ def noise_model(path: str | os.PathLike) -> NoiseModel:
     """
     path = os.fspath(path)
     if path.lower().endswith(".npy"):
-        values = np.load(path, mmap_mode="r")
+        values = np.load(path, allow_pickle=False)  # read, never memory-mapped (docs/errors.md: changing inputs)
         return _array_model(np.asarray(values), "NumPy array")
     from PIL import Image
 
@@ -210,8 +210,16 @@ def noise_model(path: str | os.PathLike) -> NoiseModel:
             quality = jpeg_quality(table)
             floor = jpeg_floor(luma, _natural(table))
             return NoiseModel(floor, "jpeg", f"JPEG, quality about {quality}", quality)
+        if im.mode in _EIGHT_BIT_MODES:  # the rounding is known from the header: no second decode of the target
+            return NoiseModel(ROUNDING, "8-bit", f"8-bit {fmt}")
+        if im.mode.startswith("I;16"):
+            return NoiseModel(ROUNDING, "16-bit", f"16-bit {fmt}", full_scale=65535.0)
         values = np.asarray(im)
     return _array_model(values, fmt)
+
+
+#: Pillow modes whose values are 8-bit levels (or bits), as ``np.asarray`` gives them: uint8 or bool.
+_EIGHT_BIT_MODES = ("1", "L", "P", "LA", "PA", "RGB", "RGBA", "RGBX", "CMYK", "YCbCr", "LAB", "HSV")
 
 
 def _natural(table: np.ndarray) -> np.ndarray:
