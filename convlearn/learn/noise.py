@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import math
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -95,6 +95,26 @@ def float32_floor(values: np.ndarray) -> float:
     """
     v = np.asarray(values, dtype=np.float64)
     return float(np.finfo(np.float32).eps * math.sqrt(float(np.mean(v * v))) * ROUNDING) if v.size else 0.0
+
+
+def with_arithmetic(noise: NoiseModel, x: np.ndarray, kernel: np.ndarray) -> NoiseModel:
+    """A float target's floor with the filter's own rounding: each product and partial sum of ``kernel``
+    over ``x`` rounds too, by up to ``eps · Σ|w x|``; its RMS is taken as ``eps/√12 · rms(x) · Σ|w|``.
+
+    8-bit, 16-bit and JPEG targets are rounded far more coarsely afterwards, and keep their floor.
+
+    >>> n = NoiseModel(3.44e-8, "float32", "float32 NumPy array", full_scale=1.0)
+    >>> f"{with_arithmetic(n, np.ones((4, 4)), np.array([[0, -1, 0], [-1, 5, -1], [0, -1, 0]])).floor_levels:.3g}"
+    '3.1e-07'
+    """
+    if noise.source not in ("float32", "float64"):
+        return noise
+    eps = np.finfo(np.float32 if noise.source == "float32" else np.float64).eps
+    v = np.asarray(x, dtype=np.float64)
+    arithmetic = float(eps * ROUNDING * math.sqrt(float(np.mean(v * v))) * np.abs(kernel).sum()) if v.size else 0.0
+    if arithmetic <= noise.floor_levels:
+        return noise
+    return replace(noise, floor_levels=arithmetic, description=f"{noise.description}, with the filter's own rounding")
 
 
 def robust_floor(target: np.ndarray) -> float:

@@ -31,7 +31,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from convlearn.learn.naming import NAME_TOLERANCE, name_kernel
-from convlearn.learn.noise import NoiseModel
+from convlearn.learn.noise import NoiseModel, with_arithmetic
 
 __all__ = ["NAME_TOLERANCE", "Decision", "FoldSums", "clip_mask", "decide", "fold_sums", "name_kernel", "select_size"]
 
@@ -253,6 +253,7 @@ def decide(
     G, b, yy, n = s.G.sum(0)[np.ix_(idx, idx)], s.b.sum(0)[idx], float(s.yy.sum()), float(s.n.sum())
     rms = math.sqrt(max(0.0, (k @ G @ k - 2 * k @ b + yy) / n))
     kernel = k[: h * w].reshape(h, w)
+    noise = with_arithmetic(noise, x, kernel)  # a float target rounds in the other program's sums too
     name = name_kernel(kernel, G, b, yy, n, bias, noise)
     gain = nonlinear_gain(x, y, keep, kernel, float(k[-1]) if bias else 0.0, seed)
     linear = rms <= LINEAR_RATIO * noise.floor_levels and not (gain > NONLINEAR_GAIN and gain * rms**2 > 0.01)

@@ -42,6 +42,17 @@ def test_3x3_comes_back_3x3(tmp_path, cv2, fmt):
     assert d.linear, d.why
 
 
+def test_an_exact_float_target_of_a_sharpen_is_linear_and_a_float_median_is_not(tmp_path, cv2):
+    """A float32 filter rounds in its own sums: a sharpen (weights summing to 9 in size) stays linear."""
+    xf = photo(192).astype(np.float32) / 255
+    sharpen = np.array([[0, -1, 0], [-1, 5, -1], [0, -1, 0]], np.float32)
+    d = _decide(tmp_path, xf, cv2.filter2D(xf, -1, sharpen, borderType=cv2.BORDER_REFLECT), "float32")
+    assert d.kernel.shape == (3, 3) and d.linear, d.why
+    assert "with the filter's own rounding" in d.noise.description
+    median = _decide(tmp_path, xf, cv2.medianBlur(xf, 5), "float32")
+    assert not median.linear, median.why
+
+
 LINEAR = {
     "cv GaussianBlur": lambda cv2, x: cv2.GaussianBlur(x, (5, 5), 1.2),
     "cv blur": lambda cv2, x: cv2.blur(x, (3, 3)),
